@@ -1,0 +1,18 @@
+"""ExfilWatch: a QRadar app that hunts MITRE ATT&CK T1048.002 (create_app is what QRadar loads)."""
+from __future__ import annotations
+
+from flask import Flask
+
+__version__ = "0.1.0"
+
+
+def create_app(runtime=None) -> Flask:
+    """The application factory. QRadar calls it with no argument; tests and scripts pass a Runtime."""
+    from .runtime import Runtime
+    from .web import api, tab
+
+    app = Flask(__name__)
+    app.extensions["exfilwatch"] = runtime or Runtime.from_env()
+    app.register_blueprint(tab.bp)
+    app.register_blueprint(api.bp, url_prefix="/api")
+    return app

@@ -1,0 +1,115 @@
+"""Builds the app's working parts from configuration, once: store, console client, rules, runner.
+
+The Flask app, the scheduler process, `scripts/demo` and `scripts/evaluate` all build a `Runtime`, so they
+share one construction of the pipeline and cannot drift apart.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+
+from .config import AppConfig
+from .detection.aql import RenderError
+from .detection.rule import Rule, load_rules
+from .pipeline.run import RuleRunner, RunSummary, wall_clock_ms
+from .qradar.ariel import ArielSearch
+from .qradar.client import QRadarClient
+from .qradar.errors import ConfigurationError
+from .qradar.platform import get_platform
+from .qradar.properties import resolve_fields
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+TOKEN_SECRET = ("console_token", "exfilwatch")
+FIELD_OVERRIDES_KEY = "fields.overrides"
+RULE_ENABLED_KEY = "rules.enabled"
+COLUMNS_TTL_S = 600
+
+
+class Runtime:
+    def __init__(self, config: AppConfig, *, platform=None, rules: dict[str, Rule] | None = None,
+                 clock=wall_clock_ms, processors=()):
+        self.config = config
+        self.platform = platform or get_platform()
+        self.store = Store(config.db_path or self.platform.store_path("exfilwatch.db"))
+        self.rules = rules if rules is not None else load_rules()
+        self.clock = clock
+        self.client = QRadarClient(self.platform, self.console_token, version=config.api_version,
+                                   retries=config.request_retries)
+        self.runner = RuleRunner(self.store, self.new_search, self.fields_for, clock=clock,
+                                 processors=processors, max_windows_per_run=config.max_windows_per_run)
+        self._columns: tuple[float, list[str]] | None = None
+        self._rule_locks = {rule_id: threading.Lock() for rule_id in self.rules}
+
+    @classmethod
+    def from_env(cls, environ=None, **kwargs) -> "Runtime":
+        return cls(AppConfig.from_env(environ), **kwargs)
+
+    def store_path(self, *parts: str) -> str:
+        return self.platform.store_path(*parts)
+
+    # -- console access ------------------------------------------------------------------------------
+    def console_token(self) -> str:
+        """The authorized service token for background work: the platform's SEC_ADMIN_TOKEN when QRadar
+        injects one, else the token an administrator entered (stored encrypted)."""
+        token = os.environ.get("SEC_ADMIN_TOKEN")
+        if token:
+            return token
+        try:
+            token = self.platform.encryption(*TOKEN_SECRET).decrypt()
+        except Exception:   # no secret stored yet, or no app UUID outside the container
+            token = None
+        if not token:
+            raise ConfigurationError("no console token: authorize the app or enter an authorized service "
+                                     "token on the ExfilWatch admin page")
+        return token
+
+    def new_search(self) -> ArielSearch:
+        c = self.config
+        return ArielSearch(self.client, page_size=c.page_size, initial_wait_s=c.initial_wait_s,
+                           poll_wait_s=c.poll_wait_s, timeout_s=c.search_timeout_s)
+
+    def event_columns(self) -> list[str]:
+        cached = self._columns
+        if cached is None or time.monotonic() - cached[0] > COLUMNS_TTL_S:
+            cached = self._columns = (time.monotonic(), self.client.event_columns())
+        return cached[1]
+
+    def fields_for(self, rule: Rule):
+        """This console's names for the rule's logical fields; a rule missing a required one is disabled
+        with a reason the admin page shows, and re-checked on the next run."""
+        overrides = self.store.settings.get(FIELD_OVERRIDES_KEY, {})
+        fields = resolve_fields(self.event_columns(), overrides)
+        missing = fields.missing(rule.required_fields)
+        reason = (f"this console has no event property for {', '.join(missing)}: add the Windows/Sysmon "
+                  "custom properties or map them on the admin page") if missing else None
+        if reason != self.store.ledger.disabled_reason(rule.id):
+            self.store.ledger.set_disabled_reason(rule.id, reason, self.clock())
+        if reason:
+            raise RenderError(reason)
+        return fields
+
+    # -- rules ---------------------------------------------------------------------------------------
+    def rule_enabled(self, rule: Rule) -> bool:
+        return self.store.settings.get(RULE_ENABLED_KEY, {}).get(rule.id, rule.enabled)
+
+    def enabled_rules(self) -> list[Rule]:
+        return [r for r in self.rules.values() if self.rule_enabled(r)]
+
+    def run_rule(self, rule_id: str) -> RunSummary | None:
+        """A scheduled run; skipped (None) while another run of the same rule is under way."""
+        lock = self._rule_locks[rule_id]
+        if not lock.acquire(blocking=False):
+            log.warning("rule %s is still running; this tick is skipped", rule_id)
+            return None
+        try:
+            return self.runner.run_scheduled(self.rules[rule_id])
+        finally:
+            lock.release()
+
+    def hunt(self, rule_id: str, start_ms: int, end_ms: int) -> RunSummary:
+        with self._rule_locks[rule_id]:
+            return self.runner.hunt(self.rules[rule_id], start_ms, end_ms)

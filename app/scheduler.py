@@ -1,0 +1,76 @@
+"""APScheduler wiring: one job per enabled rule, in exactly one process of the container.
+
+The web app never starts the scheduler: supervisord runs `python -m app.scheduler` as its own program
+(container/conf/supervisord.d/exfilwatch-scheduler.conf). An exclusive lock file in the store makes a second
+scheduler process (a restart racing the old one, a developer's second terminal) wait instead of
+searching the same windows twice. Within the process, `max_instances=1` and the runner's per-rule lock
+keep two runs of one rule from overlapping; `coalesce` folds missed ticks into one run, and the checkpoint
+and ledger in the store carry everything across restarts.
+"""
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import signal
+import threading
+from contextlib import contextmanager
+from datetime import datetime, timezone
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+log = logging.getLogger(__name__)
+
+
+class SchedulerLocked(RuntimeError):
+    """Another process holds the scheduler lock."""
+
+
+@contextmanager
+def scheduler_lock(path: str, *, wait: bool = False):
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    handle = open(path, "a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            raise SchedulerLocked(f"another ExfilWatch scheduler holds {path}") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
+def build_scheduler(runtime) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1,
+                                                                  "misfire_grace_time": None})
+    for rule in runtime.enabled_rules():
+        scheduler.add_job(runtime.run_rule, IntervalTrigger(minutes=rule.schedule.interval_minutes),
+                          args=[rule.id], id=f"rule:{rule.id}", name=rule.name,
+                          next_run_time=datetime.now(timezone.utc))
+    return scheduler
+
+
+def main() -> int:   # pragma: no cover - exercised by the end-to-end tests as a subprocess
+    from .runtime import Runtime
+    logging.basicConfig(level=os.environ.get("EXFILWATCH_LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    runtime = Runtime.from_env()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    with scheduler_lock(runtime.store_path("scheduler.lock"), wait=True):
+        scheduler = build_scheduler(runtime)
+        scheduler.start()
+        log.info("scheduler started with %d rule job(s)", len(scheduler.get_jobs()))
+        stop.wait()
+        scheduler.shutdown(wait=True)
+    return 0
+
+
+if __name__ == "__main__":   # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,178 @@
+"""The window ledger, checkpoints and run records.
+
+Planning commits the new windows and the moved checkpoint together; completing a window commits its
+hits and its ledger row together. Between the two, a window is `pending` or `running` in the ledger, so a
+crash at any point leaves either nothing done or a window that the next run picks up again, never a gap.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+from .db import Database
+
+OPEN_STATUSES = ("pending", "running", "failed")
+
+HIT_COLUMNS = (
+    "identity", "rule_id", "event_time_ms", "source_ip", "destination_ip", "destination_port", "username",
+    "event_id", "process_image", "command_line", "process_guid", "log_source_id", "qid", "payload",
+    "fields_json", "enrichment_json", "risk_score", "suppressed", "exception_id",
+)
+
+
+@dataclass(frozen=True)
+class LedgerWindow:
+    id: int
+    rule_id: str
+    kind: str
+    start_ms: int
+    end_ms: int
+    status: str
+    attempts: int
+    reason: str | None
+    parent_id: int | None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> "LedgerWindow":
+        return cls(row["id"], row["rule_id"], row["kind"], row["start_ms"], row["end_ms"], row["status"],
+                   row["attempts"], row["reason"], row["parent_id"])
+
+
+class Ledger:
+    def __init__(self, db: Database):
+        self.db = db
+
+    # -- checkpoints -------------------------------------------------------------------------------
+    def checkpoint(self, rule_id: str) -> int | None:
+        rows = self.db.query("SELECT checkpoint_ms FROM rule_state WHERE rule_id = ?", (rule_id,))
+        return rows[0]["checkpoint_ms"] if rows else None
+
+    def set_checkpoint(self, rule_id: str, checkpoint_ms: int, now_ms: int) -> None:
+        with self.db.transaction() as conn:
+            self._write_checkpoint(conn, rule_id, checkpoint_ms, now_ms)
+
+    @staticmethod
+    def _write_checkpoint(conn, rule_id: str, checkpoint_ms: int, now_ms: int) -> None:
+        conn.execute(
+            "INSERT INTO rule_state (rule_id, checkpoint_ms, updated_ms) VALUES (?, ?, ?) "
+            "ON CONFLICT(rule_id) DO UPDATE SET checkpoint_ms = excluded.checkpoint_ms, updated_ms = excluded.updated_ms",
+            (rule_id, checkpoint_ms, now_ms))
+
+    # -- planning ----------------------------------------------------------------------------------
+    def plan(self, rule_id: str, kind: str, spans: Iterable[tuple[int, int]], now_ms: int, *,
+             checkpoint_ms: int | None = None) -> list[LedgerWindow]:
+        """Records planned windows (and, for scheduled runs, the new checkpoint) in one transaction."""
+        with self.db.transaction() as conn:
+            ids = [conn.execute(
+                "INSERT INTO windows (rule_id, kind, start_ms, end_ms, status, planned_ms) VALUES (?, ?, ?, ?, 'pending', ?)",
+                (rule_id, kind, start, end, now_ms)).lastrowid for start, end in spans]
+            if checkpoint_ms is not None:
+                self._write_checkpoint(conn, rule_id, checkpoint_ms, now_ms)
+        return [self.get(i) for i in ids]
+
+    def get(self, window_id: int) -> LedgerWindow:
+        return LedgerWindow.from_row(self.db.query("SELECT * FROM windows WHERE id = ?", (window_id,))[0])
+
+    def open_windows(self, rule_id: str, kind: str | None = None) -> list[LedgerWindow]:
+        """Windows still owed, oldest first: pending ones, failed ones to retry, and `running` ones that a
+        crashed process left behind (only one process runs a rule, so nobody else is running them)."""
+        sql = f"SELECT * FROM windows WHERE rule_id = ? AND status IN {OPEN_STATUSES}"
+        params: list = [rule_id]
+        if kind:
+            sql += " AND kind = ?"
+            params.append(kind)
+        return [LedgerWindow.from_row(r) for r in self.db.query(sql + " ORDER BY start_ms, id", params)]
+
+    def mark_running(self, window_id: int, now_ms: int) -> None:
+        with self.db.transaction() as conn:
+            conn.execute("UPDATE windows SET status = 'running', attempts = attempts + 1, started_ms = ?, "
+                         "reason = NULL WHERE id = ?", (now_ms, window_id))
+
+    def fail(self, window_id: int, reason: str, now_ms: int) -> None:
+        with self.db.transaction() as conn:
+            conn.execute("UPDATE windows SET status = 'failed', reason = ?, finished_ms = ? WHERE id = ?",
+                         (reason[:2000], now_ms, window_id))
+
+    def split(self, window: LedgerWindow, halves: Iterable[tuple[int, int]], rows: int,
+              now_ms: int) -> list[LedgerWindow]:
+        """Replaces a window whose results reached the LIMIT by its halves, atomically."""
+        with self.db.transaction() as conn:
+            conn.execute("UPDATE windows SET status = 'split', rows = ?, finished_ms = ?, "
+                         "reason = 'results reached the query LIMIT; searched again in halves' WHERE id = ?",
+                         (rows, now_ms, window.id))
+            ids = [conn.execute(
+                "INSERT INTO windows (rule_id, kind, start_ms, end_ms, status, parent_id, planned_ms) "
+                "VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+                (window.rule_id, window.kind, start, end, window.id, now_ms)).lastrowid for start, end in halves]
+        return [self.get(i) for i in ids]
+
+    def complete(self, window_id: int, hits: Iterable[Mapping], *, rows: int, restarts: int,
+                 truncated: bool, now_ms: int) -> int:
+        """Stores a window's hits and closes its ledger row in one transaction; returns how many were new.
+
+        A hit already stored (same identity: an overlapping window, a retry, a recreated search) is skipped.
+        """
+        hits = list(hits)
+        with self.db.transaction() as conn:
+            before = conn.total_changes
+            conn.executemany(
+                # Only a repeated identity is skipped; any other constraint failure aborts the window.
+                f"INSERT INTO hits ({', '.join(HIT_COLUMNS)}, window_id, created_ms) "
+                f"VALUES ({', '.join('?' * len(HIT_COLUMNS))}, ?, ?) ON CONFLICT(identity) DO NOTHING",
+                [tuple(h.get(c) for c in HIT_COLUMNS) + (window_id, now_ms) for h in hits])
+            new = conn.total_changes - before
+            conn.execute("UPDATE windows SET status = 'done', rows = ?, hits = ?, new_hits = ?, restarts = ?, "
+                         "truncated = ?, finished_ms = ?, reason = ? WHERE id = ?",
+                         (rows, len(hits), new, restarts, int(truncated), now_ms,
+                          "results reached the LIMIT in a 1 ms window: some rows may be missing" if truncated else None,
+                          window_id))
+        return new
+
+    def windows(self, rule_id: str | None = None, *, statuses: Iterable[str] | None = None,
+                limit: int = 500) -> list[dict]:
+        sql, params = "SELECT * FROM windows WHERE 1=1", []
+        if rule_id:
+            sql += " AND rule_id = ?"
+            params.append(rule_id)
+        if statuses:
+            statuses = tuple(statuses)
+            sql += f" AND status IN ({', '.join('?' * len(statuses))})"
+            params.extend(statuses)
+        return [dict(r) for r in self.db.query(sql + " ORDER BY start_ms DESC, id DESC LIMIT ?", (*params, limit))]
+
+    # -- runs --------------------------------------------------------------------------------------
+    def start_run(self, rule_id: str, kind: str, now_ms: int) -> int:
+        with self.db.transaction() as conn:
+            return conn.execute("INSERT INTO runs (rule_id, kind, started_ms, status) VALUES (?, ?, ?, 'running')",
+                                (rule_id, kind, now_ms)).lastrowid
+
+    def finish_run(self, run_id: int, *, status: str, done: int, failed: int, new_hits: int,
+                   error: str | None, now_ms: int) -> None:
+        with self.db.transaction() as conn:
+            conn.execute("UPDATE runs SET status = ?, windows_done = ?, windows_failed = ?, new_hits = ?, "
+                         "error = ?, finished_ms = ? WHERE id = ?",
+                         (status, done, failed, new_hits, error, now_ms, run_id))
+
+    def runs(self, rule_id: str | None = None, limit: int = 50) -> list[dict]:
+        sql, params = "SELECT * FROM runs", []
+        if rule_id:
+            sql, params = sql + " WHERE rule_id = ?", [rule_id]
+        return [dict(r) for r in self.db.query(sql + " ORDER BY id DESC LIMIT ?", (*params, limit))]
+
+    # -- rule state ----------------------------------------------------------------------------------
+    def set_disabled_reason(self, rule_id: str, reason: str | None, now_ms: int) -> None:
+        with self.db.transaction() as conn:
+            conn.execute(
+                "INSERT INTO rule_state (rule_id, disabled_reason, updated_ms) VALUES (?, ?, ?) "
+                "ON CONFLICT(rule_id) DO UPDATE SET disabled_reason = excluded.disabled_reason, updated_ms = excluded.updated_ms",
+                (rule_id, reason, now_ms))
+
+    def disabled_reason(self, rule_id: str) -> str | None:
+        rows = self.db.query("SELECT disabled_reason FROM rule_state WHERE rule_id = ?", (rule_id,))
+        return rows[0]["disabled_reason"] if rows else None
+
+
+def to_json(value) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)

@@ -1,0 +1,30 @@
+"""Administrator configuration (JSON values by key) and the audit trail of every change to it."""
+from __future__ import annotations
+
+import json
+
+from .db import Database
+
+
+class Settings:
+    def __init__(self, db: Database):
+        self.db = db
+
+    def get(self, key: str, default=None):
+        rows = self.db.query("SELECT value_json FROM config WHERE key = ?", (key,))
+        return json.loads(rows[0]["value_json"]) if rows else default
+
+    def set(self, key: str, value, *, actor: str, now_ms: int, audit_detail=None) -> None:
+        """Writes a value and its audit record together; `audit_detail` replaces the value in the audit
+        trail where the value is secret."""
+        with self.db.transaction() as conn:
+            conn.execute(
+                "INSERT INTO config (key, value_json, updated_ms, updated_by) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value_json = excluded.value_json, "
+                "updated_ms = excluded.updated_ms, updated_by = excluded.updated_by",
+                (key, json.dumps(value, sort_keys=True), now_ms, actor))
+            conn.execute("INSERT INTO audit (at_ms, actor, action, target, detail_json) VALUES (?, ?, 'config.set', ?, ?)",
+                         (now_ms, actor, key, json.dumps(value if audit_detail is None else audit_detail, sort_keys=True)))
+
+    def audit(self, limit: int = 100) -> list[dict]:
+        return [dict(r) for r in self.db.query("SELECT * FROM audit ORDER BY id DESC LIMIT ?", (limit,))]

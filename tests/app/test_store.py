@@ -1,0 +1,95 @@
+"""The store's ledger: planning, completion and splitting are atomic, and hits are stored once."""
+import sqlite3
+
+import pytest
+
+from app.pipeline.hit import MalformedRowError, hits_from_rows
+from app.store import Store
+from app.store.db import MIGRATIONS, Database
+
+
+def row(t, cmd="rclone.exe copy a b", **kw):
+    return {"ew_time": t, "ew_sourceip": "10.0.0.1", "ew_command_line": cmd, "ew_payload": f"payload {cmd}",
+            "ew_destinationport": 22, "EventTime": "x"} | kw
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(tmp_path / "s.db")
+    yield s
+    s.close()
+
+
+def test_planning_records_windows_and_checkpoint_together(store):
+    windows = store.ledger.plan("r", "scheduled", [(0, 10), (10, 20)], 99, checkpoint_ms=20)
+    assert [w.status for w in windows] == ["pending", "pending"]
+    assert store.ledger.checkpoint("r") == 20
+    assert [w.id for w in store.ledger.open_windows("r")] == [w.id for w in windows]
+
+
+def test_completing_a_window_twice_stores_each_hit_once(store):
+    (w,) = store.ledger.plan("r", "scheduled", [(0, 10)], 1)
+    hits = [h.as_row() for h in hits_from_rows("r", [row(1), row(2)])]
+    assert store.ledger.complete(w.id, hits, rows=2, restarts=0, truncated=False, now_ms=2) == 2
+    (again,) = store.ledger.plan("r", "scheduled", [(0, 10)], 3)
+    assert store.ledger.complete(again.id, hits, rows=2, restarts=1, truncated=False, now_ms=4) == 0
+    assert store.hits.counts()["hits"] == 2
+    assert store.ledger.open_windows("r") == []
+
+
+def test_identical_events_stay_distinct_but_repeat_searches_do_not_add(store):
+    first = hits_from_rows("r", [row(5), row(5)])
+    assert len({h.identity for h in first}) == 2
+    assert [h.identity for h in hits_from_rows("r", [row(5), row(5)])] == [h.identity for h in first]
+    assert hits_from_rows("other", [row(5)])[0].identity != first[0].identity
+
+
+def test_a_failed_transaction_leaves_nothing_behind(store):
+    (w,) = store.ledger.plan("r", "scheduled", [(0, 10)], 1)
+    bad = [h.as_row() for h in hits_from_rows("r", [row(1)])] + [{"identity": None}]
+    with pytest.raises(sqlite3.IntegrityError):
+        store.ledger.complete(w.id, bad, rows=2, restarts=0, truncated=False, now_ms=2)
+    assert store.hits.counts()["hits"] == 0
+    assert store.ledger.get(w.id).status == "pending"
+
+
+def test_split_replaces_a_window_by_its_halves_atomically(store):
+    (w,) = store.ledger.plan("r", "hunt", [(0, 10)], 1)
+    halves = store.ledger.split(w, [(0, 5), (5, 10)], rows=100, now_ms=2)
+    assert store.ledger.get(w.id).status == "split"
+    assert [(h.start_ms, h.end_ms, h.parent_id) for h in halves] == [(0, 5, w.id), (5, 10, w.id)]
+    assert [x.id for x in store.ledger.open_windows("r", "hunt")] == [h.id for h in halves]
+
+
+def test_failed_and_stale_running_windows_stay_owed(store):
+    a, b = store.ledger.plan("r", "scheduled", [(0, 10), (10, 20)], 1)
+    store.ledger.mark_running(a.id, 2)
+    store.ledger.fail(b.id, "HTTP 503", 3)
+    owed = store.ledger.open_windows("r")
+    assert [(w.id, w.status) for w in owed] == [(a.id, "running"), (b.id, "failed")]
+    assert owed[1].reason == "HTTP 503" and owed[0].attempts == 1
+
+
+def test_rows_without_an_event_time_are_refused():
+    with pytest.raises(MalformedRowError, match="event time"):
+        hits_from_rows("r", [row(None)])
+    with pytest.raises(MalformedRowError):
+        hits_from_rows("r", ["not a row"])
+    with pytest.raises(MalformedRowError):
+        hits_from_rows("r", [row(1, ew_destinationport="twenty-two")])
+
+
+def test_a_newer_schema_is_refused(tmp_path):
+    path = tmp_path / "n.db"
+    Database(path).connection().execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    with pytest.raises(RuntimeError, match="newer than this app"):
+        Database(path)
+
+
+def test_settings_changes_are_audited_and_secrets_can_be_masked(store):
+    store.settings.set("fields.overrides", {"command_line": "Command"}, actor="admin", now_ms=5)
+    store.settings.set("console.token", "s3cret", actor="admin", now_ms=6, audit_detail="(changed)")
+    assert store.settings.get("fields.overrides") == {"command_line": "Command"}
+    trail = store.settings.audit()
+    assert [a["target"] for a in trail] == ["console.token", "fields.overrides"]
+    assert "s3cret" not in trail[0]["detail_json"]
