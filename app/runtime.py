@@ -30,10 +30,11 @@ COLUMNS_TTL_S = 600
 
 
 class Runtime:
-    def __init__(self, config: AppConfig, *, platform=None, rules: dict[str, Rule] | None = None,
+    def __init__(self, config: AppConfig, *, environ=None, platform=None, rules: dict[str, Rule] | None = None,
                  clock=wall_clock_ms, processors=()):
         self.config = config
-        self.platform = platform or get_platform()
+        self.environ = dict(os.environ if environ is None else environ)
+        self.platform = platform or get_platform(self.environ)
         self.store = Store(config.db_path or self.platform.store_path("exfilwatch.db"))
         self.rules = rules if rules is not None else load_rules()
         self.clock = clock
@@ -46,7 +47,7 @@ class Runtime:
 
     @classmethod
     def from_env(cls, environ=None, **kwargs) -> "Runtime":
-        return cls(AppConfig.from_env(environ), **kwargs)
+        return cls(AppConfig.from_env(environ), environ=environ, **kwargs)
 
     def store_path(self, *parts: str) -> str:
         return self.platform.store_path(*parts)
@@ -55,7 +56,7 @@ class Runtime:
     def console_token(self) -> str:
         """The authorized service token for background work: the platform's SEC_ADMIN_TOKEN when QRadar
         injects one, else the token an administrator entered (stored encrypted)."""
-        token = os.environ.get("SEC_ADMIN_TOKEN")
+        token = self.environ.get("SEC_ADMIN_TOKEN")
         if token:
             return token
         try:

@@ -55,6 +55,7 @@ class TestEvent:
     expect: bool
     description: str
     event: dict
+    profiles: tuple[str, ...] = ()   # console profiles the expectation holds on; empty = all
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,8 @@ def parse_rule(data: dict, source: str) -> Rule:
         tests=tuple(
             TestEvent(expect=bool(_need(t, "expect", bool, source)),
                       description=_need(t, "description", str, source),
-                      event=_need(t, "event", dict, source))
+                      event=_need(t, "event", dict, source),
+                      profiles=_strings(t, "profiles", source, required=False))
             for t in data.get("tests", [])
         ),
         references=_strings(meta, "references", source, required=False),

@@ -69,16 +69,17 @@ class RuleRunner:
         if planned:
             ledger.plan(rule.id, "scheduled", [(w.start_ms, w.end_ms) for w in planned], now,
                         checkpoint_ms=planned[-1].end_ms)
-        return self._run(rule, "scheduled")
+        return self.resume(rule, "scheduled")
 
     def hunt(self, rule: Rule, start_ms: int, end_ms: int) -> RunSummary:
         """Searches a fixed span (retro-hunt); does not move the rule's schedule checkpoint."""
         windows = WindowPlanner(rule.schedule).chunk(start_ms, end_ms)
         self.store.ledger.plan(rule.id, "hunt", [(w.start_ms, w.end_ms) for w in windows], self.clock())
-        return self._run(rule, "hunt")
+        return self.resume(rule, "hunt")
 
     # -- the work ----------------------------------------------------------------------------------
-    def _run(self, rule: Rule, kind: str) -> RunSummary:
+    def resume(self, rule: Rule, kind: str) -> RunSummary:
+        """Searches the windows of this kind still owed (pending, failed, left running by a crash)."""
         ledger = self.store.ledger
         summary = RunSummary(rule.id, kind)
         run_id = ledger.start_run(rule.id, kind, self.clock())

@@ -22,6 +22,7 @@ def debug():
 
 
 @bp.get("/")
+@bp.get("/index")
 def index():
     rt = runtime()
     return render_template("index.html", counts=rt.store.hits.counts(), hits=rt.store.hits.list(limit=200),

@@ -1,0 +1,81 @@
+"""`scripts/demo`: the console stand-in with the bundled dataset, the app on :5000, one full cycle.
+
+The last line of `--once` is the contract's JSON: {"hits", "suppressed", "offenses", "rules"}.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shutil
+import sys
+import threading
+from pathlib import Path
+
+from werkzeug.serving import make_server
+
+from app import create_app
+from app.runtime import Runtime
+from app.scheduler import build_scheduler
+
+from .appenv import app_environ, hunt_all
+from .simproc import SimProcess
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="scripts/demo", description=__doc__)
+    parser.add_argument("--once", action="store_true", help="exit 0 after the first full cycle")
+    parser.add_argument("--profile", default="seed", help="console profile of the stand-in (default seed)")
+    parser.add_argument("--port", type=int, default=5000, help="port of the app (default 5000)")
+    parser.add_argument("--workdir", default=str(ROOT / "var" / "demo"),
+                        help="where the app's store and the stand-in's TLS files go (emptied first)")
+    return parser.parse_args(argv)
+
+
+def summary_line(runtime) -> dict:
+    counts = runtime.store.hits.counts()
+    rules = {rule.id: counts["rules"].get(rule.id, {"hits": 0, "suppressed": 0}) for rule in runtime.enabled_rules()}
+    return {"hits": counts["hits"], "suppressed": counts["suppressed"], "offenses": 0, "rules": rules}
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    workdir = Path(args.workdir)
+    shutil.rmtree(workdir, ignore_errors=True)
+    (workdir / "tls").mkdir(parents=True)
+    print(f"[demo] starting the QRadar console stand-in (profile {args.profile}, bundled dataset, TLS)", flush=True)
+    with SimProcess(profile=args.profile, tls_dir=str(workdir / "tls")) as sim:
+        info = sim.admin("GET", "/sim/info")
+        print(f"[demo] stand-in at {sim.url} with {info['events']} events", flush=True)
+        runtime = Runtime.from_env(app_environ(sim, str(workdir / "app")))
+        server = make_server("127.0.0.1", args.port, create_app(runtime), threaded=True)
+        threading.Thread(target=server.serve_forever, name="web", daemon=True).start()
+        print(f"[demo] ExfilWatch at http://127.0.0.1:{args.port}/", flush=True)
+        start, end = info["span"]
+        print(f"[demo] hunting every enabled rule over the dataset span", flush=True)
+        for rule_id, run in hunt_all(runtime, start, end + 1).items():
+            print(f"[demo]   {rule_id:<40} {run.status:<8} windows {run.windows_done:>3} done "
+                  f"{run.windows_failed:>2} failed  {run.new_hits:>5} new hits", flush=True)
+            for error in run.errors:
+                print(f"[demo]     error: {error}", flush=True)
+        line = summary_line(runtime)
+        if not args.once:
+            scheduler = build_scheduler(runtime)
+            scheduler.start()
+            print("[demo] scheduler running; serving until Ctrl-C", flush=True)
+            print(json.dumps(line), flush=True)
+            try:
+                threading.Event().wait()
+            except KeyboardInterrupt:
+                pass
+            scheduler.shutdown(wait=False)
+        server.shutdown()
+        print(json.dumps(line), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
