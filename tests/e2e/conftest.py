@@ -94,3 +94,23 @@ def drain(runtime, kind="scheduled", max_runs=20):
         if not owed:
             return summaries
     raise AssertionError(f"ledger still owes windows after {max_runs} runs")
+
+
+def span(scenarios):
+    return min(s["start"] for s in scenarios), max(s["end"] for s in scenarios) + 1
+
+
+@pytest.fixture(scope="module")
+def reference(live_sim, live_dataset, tmp_path_factory):
+    """One big hunt over the dataset, 6-hour windows: the hits every other path must reproduce."""
+    env = app_environ(live_sim, str(tmp_path_factory.mktemp("reference")))
+    runtime = Runtime(AppConfig.from_env(env, initial_wait_s=0.02, poll_wait_s=2), environ=env)
+    runtime.rules = with_window(runtime.rules, 360)
+    start, end = span(live_dataset["scenarios"])
+    for rule in runtime.enabled_rules():
+        assert runtime.hunt(rule.id, start, end).status == "ok"
+    hits = runtime.store.hits.list(limit=100000, suppressed=None)
+    yield {"ids": runtime.store.hits.identities(), "hits": hits, "start": start, "end": end}
+    runtime.store.close()
+
+

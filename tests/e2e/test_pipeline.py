@@ -16,27 +16,6 @@ def identities(runtime) -> set[str]:
     return runtime.store.hits.identities()
 
 
-def span(scenarios):
-    return min(s["start"] for s in scenarios), max(s["end"] for s in scenarios) + 1
-
-
-@pytest.fixture(scope="module")
-def reference(live_sim, live_dataset, tmp_path_factory):
-    """One big hunt over the dataset, 6-hour windows: the hits every other path must reproduce."""
-    from app.config import AppConfig
-    from app.runtime import Runtime
-    from devtools.appenv import app_environ
-    env = app_environ(live_sim, str(tmp_path_factory.mktemp("reference")))
-    runtime = Runtime(AppConfig.from_env(env, initial_wait_s=0.02, poll_wait_s=2), environ=env)
-    runtime.rules = with_window(runtime.rules, 360)
-    start, end = span(live_dataset["scenarios"])
-    for rule in runtime.enabled_rules():
-        assert runtime.hunt(rule.id, start, end).status == "ok"
-    hits = runtime.store.hits.list(limit=100000, suppressed=None)
-    yield {"ids": identities(runtime), "hits": hits, "start": start, "end": end}
-    runtime.store.close()
-
-
 def test_reference_hunt_finds_the_seed_test_cases(reference, live_dataset):
     seed_hits = [h for h in reference["hits"] if h["rule_id"] == "t1048-002-seed"]
     sources = {h["source_ip"] for h in seed_hits}

@@ -30,6 +30,8 @@ PROFILES = {
                      "original_file_name": "Filename", "destination_hostname": "Destination Hostname",
                      "target_filename": "Target Filename", "query_name": "Query Name"}, "file"),
 }
+# Rules claim to be right whether a console's MATCHES is a full-value or a substring match: both are run.
+REGEX_MODES = ("full", "substring")
 BASE_TIME = 1_793_000_000_000   # 2026-10-27, any fixed time works: the hunt covers it
 
 
@@ -58,7 +60,8 @@ def cases():
             for profile in PROFILES:
                 if test.profiles and profile not in test.profiles:
                     continue
-                yield pytest.param(rule.id, number, profile, id=f"{rule.id}-{number}-{profile}")
+                for mode in REGEX_MODES:
+                    yield pytest.param(rule.id, number, profile, mode, id=f"{rule.id}-{number}-{profile}-{mode}")
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +69,8 @@ def hunted(tmp_path_factory):
     """Per profile: all test events of all rules in one stand-in, one hunt; source IPs of hits per rule."""
     rules = load_rules()
     results = {}
-    for profile in PROFILES:
-        directory = tmp_path_factory.mktemp(profile)
+    for profile, mode in ((p, m) for p in PROFILES for m in REGEX_MODES):
+        directory = tmp_path_factory.mktemp(f"{profile}-{mode}")
         events, expected = [], {}
         for rule in rules.values():
             for number, test in enumerate(rule.tests):
@@ -76,7 +79,7 @@ def hunted(tmp_path_factory):
                 events.append(materialize(test.event, profile, ip, BASE_TIME + len(expected) * 1000))
         path = directory / "events.jsonl"
         path.write_text("".join(json.dumps(e) + "\n" for e in events))
-        with SimProcess(events=str(path), profile=profile, tls_dir=str(directory / "tls")) as sim:
+        with SimProcess(events=str(path), profile=profile, regex_mode=mode, tls_dir=str(directory / "tls")) as sim:
             from app.config import AppConfig
             from app.runtime import Runtime
             from devtools.appenv import app_environ
@@ -88,13 +91,13 @@ def hunted(tmp_path_factory):
                 assert summary.status == "ok", (rule.id, profile, summary.errors)
                 sources[rule.id] = {h["source_ip"] for h in runtime.store.hits.list(rule_id=rule.id, limit=10000)}
             runtime.store.close()
-        results[profile] = (expected, sources)
+        results[profile, mode] = (expected, sources)
     return results
 
 
-@pytest.mark.parametrize("rule_id, number, profile", list(cases()))
-def test_rule_matches_its_own_examples(rule_id, number, profile, hunted):
-    expected, sources = hunted[profile]
+@pytest.mark.parametrize("rule_id, number, profile, mode", list(cases()))
+def test_rule_matches_its_own_examples(rule_id, number, profile, mode, hunted):
+    expected, sources = hunted[profile, mode]
     test = load_rules()[rule_id].tests[number]
     matched = expected[(rule_id, number)] in sources[rule_id]
-    assert matched == test.expect, f"{test.description} ({profile}): expected {'a hit' if test.expect else 'no hit'}"
+    assert matched == test.expect, f"{test.description} ({profile}, {mode} MATCHES): expected {'a hit' if test.expect else 'no hit'}"
