@@ -1,0 +1,216 @@
+"""ArielSearch: one AQL query from submission to the last row, and nothing left behind on the console.
+
+    search = ArielSearch(client, page_size=1000)
+    for row in search.rows("SELECT sourceip FROM events LIMIT 10 START 1700000000000 STOP 1700000060000"):
+        ...
+
+The life of one search, and why each step is there:
+
+1. ``POST api/ariel/searches?query_expression=<AQL>`` (201). The AQL is a URL
+   parameter, as the console wants it.
+2. Sleep ``initial_wait_s`` (small searches finish in about a second, and polling
+   at once only costs a call), then poll ``GET searches/{id}`` with
+   ``Prefer: wait=<poll_wait_s>`` so the console holds the answer until the search
+   is done or the wait runs out (200 = done, 206 = not yet).
+3. ``COMPLETED``: page the results with ``Range: items=x-y``, one page in memory
+   at a time, until ``Content-Range``'s total (or an empty page).
+4. ``DELETE searches/{id}`` (202; 404 means it is gone already), so results do not
+   sit on the console for a day.
+
+``ERROR`` raises :class:`SearchFailedError` with the console's messages; a search
+``CANCELED`` by someone else raises :class:`SearchCanceledError`; no completion
+within ``timeout_s`` cancels and deletes it and raises :class:`SearchTimeoutError`.
+Whatever ends the iteration (an error, the caller breaking out, the generator
+being closed), a search still running is canceled and every search is deleted.
+
+A search can vanish (404/1002): the console expires results after about a day
+and may drop them sooner under pressure. Then the query is **submitted again
+from scratch**, up to ``max_recreates`` times, and the rows come again from the
+first one: **rows yielded before a restart may be yielded again**, so callers
+de-duplicate (the pipeline keys hits on their content). ``restarts`` counts
+them for the latest :meth:`rows` call and ``on_restart(aql, restarts, error)`` is
+called on each. An ``ArielSearch`` is cheap: use one per run, not one per thread.
+"""
+import math
+import re
+import time
+
+from .errors import (MalformedResponseError, NotFoundError, QRadarError, ResultsNotReadyError, SearchCanceledError,
+                     SearchFailedError, SearchNotFoundError, SearchTimeoutError)
+
+SEARCHES = "api/ariel/searches"
+TERMINAL = ("COMPLETED", "ERROR", "CANCELED", "CANCELLED")
+_CONTENT_RANGE = re.compile(r"items\s+(?:\d+-\d+|\*)/(\d+)")
+
+
+class _Search:
+    """The state of one submitted search."""
+
+    def __init__(self, body, deadline):
+        self.id = body["search_id"]
+        self.status = str(body.get("status") or "").upper()
+        self.body = body
+        self.deadline = deadline
+        self.gone = False  # vanished on the console: nothing left to cancel or delete
+
+    def update(self, body):
+        self.body = body
+        self.status = str(body.get("status") or "").upper()
+
+
+class ArielSearch:
+    """Runs AQL through a :class:`~app.qradar.client.QRadarClient` (see the module doc)."""
+
+    # When a console answers a Prefer: wait poll at once without being done (it ignores
+    # the header), wait this long before asking again rather than spinning.
+    MIN_POLL_INTERVAL_S = 1.0
+
+    def __init__(self, client, *, page_size=1000, initial_wait_s=1.0, poll_wait_s=10, timeout_s=600,
+                 max_recreates=2, clock=time.monotonic, sleep=time.sleep, on_restart=None):
+        if page_size < 1:
+            raise ValueError("page_size must be at least 1")
+        self.client = client
+        self.page_size = page_size
+        self.initial_wait_s = initial_wait_s
+        self.poll_wait_s = poll_wait_s
+        self.timeout_s = timeout_s
+        self.max_recreates = max_recreates
+        self.on_restart = on_restart
+        self.restarts = 0
+        self._clock = clock
+        self._sleep = sleep
+
+    def rows(self, aql):
+        """Yields every result row of ``aql`` as a dict (column name -> value)."""
+        self.restarts = 0
+        while True:
+            try:
+                yield from self._run_once(aql)
+                return
+            except SearchNotFoundError as error:
+                if self.restarts >= self.max_recreates:
+                    self._log(f"Ariel search vanished again after {self.restarts} restarts; giving up: {error}",
+                              "ERROR")
+                    raise
+                self.restarts += 1
+                self._log(f"Ariel search vanished ({error}); submitting it again "
+                          f"(restart {self.restarts} of {self.max_recreates}); rows may repeat", "WARNING")
+                if self.on_restart is not None:
+                    self.on_restart(aql, self.restarts, error)
+
+    def validate(self, aql):
+        """The console's complaints about ``aql`` (empty when it is valid)."""
+        body = self.client.request_json("POST", "api/ariel/validators/aql", params={"query_expression": aql},
+                                        expected=(200, 201), idempotent=True).data
+        return _messages(body.get("error_messages"))
+
+    # -- one submission ----------------------------------------------------
+    def _run_once(self, aql):
+        search = self._submit(aql)
+        try:
+            self._wait(search)
+            yield from self._pages(search)
+        except SearchNotFoundError:
+            search.gone = True
+            raise
+        finally:
+            self._discard(search)
+
+    def _submit(self, aql):
+        # Sending the POST again after a dropped connection is allowed (idempotent=True): the
+        # worst case is one orphan search the console expires by itself, far better than a
+        # missed window.
+        body = self.client.request_json("POST", SEARCHES, params={"query_expression": aql},
+                                        expected=(200, 201), idempotent=True).data
+        if not isinstance(body.get("search_id"), str) or not body["search_id"]:
+            raise MalformedResponseError("search created without a search_id", method="POST", path=SEARCHES)
+        return _Search(body, self._clock() + self.timeout_s)
+
+    def _wait(self, search):
+        """Returns once the search is COMPLETED; raises for ERROR, CANCELED and timeout."""
+        first = True
+        while search.status not in TERMINAL:
+            remaining = search.deadline - self._clock()
+            if remaining <= 0:
+                progress = search.body.get("progress")
+                raise SearchTimeoutError(
+                    f"search {search.id} did not complete in {self.timeout_s}s "
+                    f"(status {search.status or '?'}, progress {progress if progress is not None else '?'}%)",
+                    method="GET", path=f"{SEARCHES}/{search.id}")
+            if first:
+                first = False
+                self._sleep(min(self.initial_wait_s, remaining))
+                remaining = max(search.deadline - self._clock(), 0)
+            wait_s = max(1, min(self.poll_wait_s, math.ceil(remaining)))
+            asked_at = self._clock()
+            reply = self.client.request_json("GET", f"{SEARCHES}/{search.id}", headers={"Prefer": f"wait={wait_s}"},
+                                             expected=(200, 206), timeout=wait_s + 30)
+            search.update(reply.data)
+            if search.status not in TERMINAL and self._clock() - asked_at < self.MIN_POLL_INTERVAL_S:
+                self._sleep(min(self.MIN_POLL_INTERVAL_S, max(search.deadline - self._clock(), 0)))
+
+        if search.status == "ERROR":
+            messages = _messages(search.body.get("error_messages"))
+            raise SearchFailedError(f"search {search.id} failed: " + ("; ".join(messages) or "no reason given"),
+                                    error_messages=messages, method="GET", path=f"{SEARCHES}/{search.id}")
+        if search.status in ("CANCELED", "CANCELLED"):
+            raise SearchCanceledError(f"search {search.id} was canceled on the console before it completed",
+                                      method="GET", path=f"{SEARCHES}/{search.id}")
+
+    def _pages(self, search):
+        start, total = 0, None
+        while total is None or start < total:
+            rng = f"items={start}-{start + self.page_size - 1}"
+            try:
+                reply = self.client.request_json("GET", f"{SEARCHES}/{search.id}/results",
+                                                 headers={"Range": rng}, expected=(200, 206))
+            except ResultsNotReadyError:
+                # Status said COMPLETED but the results are not there yet: wait again.
+                search.status = ""
+                self._wait(search)
+                continue
+            rows = _result_rows(reply.data, search.id)
+            match = _CONTENT_RANGE.search(reply.headers.get("Content-Range", ""))
+            if match:
+                total = int(match.group(1))
+            if not rows:
+                return
+            yield from rows
+            start += len(rows)
+
+    def _discard(self, search):
+        """Cancel (if still running) and delete; never raises, so it cannot hide the real error."""
+        if search.gone:
+            return
+        path = f"{SEARCHES}/{search.id}"
+        try:
+            if search.status not in TERMINAL:
+                self.client.request("POST", path, params={"status": "CANCELED"}, expected=(200, 202),
+                                    idempotent=True)
+            self.client.request("DELETE", path, expected=(200, 202, 204))
+        except NotFoundError:
+            pass
+        except QRadarError as error:
+            self._log(f"could not clean up Ariel search {search.id}: {error}", "WARNING")
+
+    def _log(self, msg, level):
+        self.client.platform.log(msg, level)
+
+
+def _result_rows(body, search_id):
+    # {"events": [...]} for events, {"flows": [...]} for flows: take the one list.
+    lists = [v for v in body.values() if isinstance(v, list)]
+    if len(lists) != 1 or not all(isinstance(r, dict) for r in lists[0]):
+        raise MalformedResponseError(f"results of search {search_id} are not one list of rows",
+                                     method="GET", path=f"{SEARCHES}/{search_id}/results")
+    return lists[0]
+
+
+def _messages(items):
+    out = []
+    for item in items or ():
+        if isinstance(item, dict):
+            out.append(str(item.get("message") or item))
+        else:
+            out.append(str(item))
+    return out
