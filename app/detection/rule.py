@@ -40,6 +40,8 @@ class Schedule:
     max_window_minutes: int = 60
     first_look_back_minutes: int = 60
     result_limit: int = 10000
+    # Retro-hunts read settled history in larger chunks; a chunk that reaches the LIMIT is split anyway.
+    hunt_window_minutes: int = 360
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,8 @@ def parse_rule(data: dict, source: str) -> Rule:
         raise RuleError(f"{source}: [schedule] {exc}") from None
     for name, value in vars(schedule).items():
         if not isinstance(value, int) or value < 0 or (value == 0 and name in (
-                "interval_minutes", "max_window_minutes", "result_limit", "first_look_back_minutes")):
+                "interval_minutes", "max_window_minutes", "result_limit", "first_look_back_minutes",
+                "hunt_window_minutes")):
             raise RuleError(f"{source}: schedule.{name} must be a positive whole number")
     rule = Rule(
         id=rule_id,

@@ -36,9 +36,9 @@ class WindowPlanner:
             windows[0] = Window(first.start_ms - overlap, first.end_ms)
         return windows
 
-    def chunk(self, start_ms: int, end_ms: int) -> list[Window]:
-        """[start, end) as consecutive windows of at most max_window_minutes (the last may be shorter)."""
-        size = self.schedule.max_window_minutes * MINUTE_MS
+    def chunk(self, start_ms: int, end_ms: int, minutes: int | None = None) -> list[Window]:
+        """[start, end) as consecutive windows of at most `minutes` (default max_window_minutes)."""
+        size = (minutes or self.schedule.max_window_minutes) * MINUTE_MS
         windows = []
         cursor = start_ms
         while cursor < end_ms:

@@ -19,8 +19,19 @@ from .hit import Hit, MalformedRowError, hits_from_rows
 
 log = logging.getLogger(__name__)
 
-# Processors see a window's hits before they are stored (enrichment, exceptions); they change hits in place.
-HitProcessor = Callable[[Rule, list[Hit]], None]
+@dataclass(frozen=True)
+class WindowContext:
+    """What a processor may use about the window being processed: its span, this console's field names,
+    and a way to run more Ariel searches (e.g. to correlate a connection with its process creation)."""
+    window: Window
+    fields: Mapping[str, str | None]
+    search_factory: Callable[[], object]
+    clock: Callable[[], int]
+
+
+# Processors see a window's hits before they are stored (enrichment, then exceptions) and change them in
+# place. A processor must not raise for a lookup that failed: it records what it could not do on the hit.
+HitProcessor = Callable[[Rule, list[Hit], WindowContext], None]
 
 
 def wall_clock_ms() -> int:
@@ -73,7 +84,7 @@ class RuleRunner:
 
     def hunt(self, rule: Rule, start_ms: int, end_ms: int) -> RunSummary:
         """Searches a fixed span (retro-hunt); does not move the rule's schedule checkpoint."""
-        windows = WindowPlanner(rule.schedule).chunk(start_ms, end_ms)
+        windows = WindowPlanner(rule.schedule).chunk(start_ms, end_ms, rule.schedule.hunt_window_minutes)
         self.store.ledger.plan(rule.id, "hunt", [(w.start_ms, w.end_ms) for w in windows], self.clock())
         return self.resume(rule, "hunt")
 
@@ -90,6 +101,8 @@ class RuleRunner:
                 queue = self._search_window(rule, fields, queue.pop(0), summary) + queue
         except RunAborted as exc:
             summary.errors.append(str(exc))
+        except (AuthenticationError, AuthorizationError) as exc:   # before any window: all stay owed
+            summary.errors.append(f"console refused the token: {exc}")
         except QRadarError as exc:   # field discovery failed: nothing was searched, everything stays owed
             summary.errors.append(f"console: {exc}")
         except RenderError as exc:
@@ -105,14 +118,20 @@ class RuleRunner:
         ledger = self.store.ledger
         ledger.mark_running(window.id, self.clock())
         limit = rule.schedule.result_limit
-        aql = render(rule, fields, Window(window.start_ms, window.end_ms),
-                     exclusions=self.exclusions_for(rule), limit=limit)
+        span = Window(window.start_ms, window.end_ms)
+        aql = render(rule, fields, span, exclusions=self.exclusions_for(rule), limit=limit)
         search = self.search_factory()
         try:
             rows = list(search.rows(aql))
             hits = hits_from_rows(rule.id, rows)
+            if len(rows) >= limit:
+                halves = WindowPlanner.split(span)
+                if halves:   # searched again in halves: enriching this cut-off result would be wasted
+                    summary.windows_split += 1
+                    return ledger.split(window, [(h.start_ms, h.end_ms) for h in halves], len(rows), self.clock())
+            context = WindowContext(span, fields, self.search_factory, self.clock)
             for process in self.processors:
-                process(rule, hits)
+                process(rule, hits, context)
         except (AuthenticationError, AuthorizationError) as exc:
             ledger.fail(window.id, f"console refused the token: {exc}", self.clock())
             summary.windows_failed += 1
@@ -128,11 +147,6 @@ class RuleRunner:
             ledger.fail(window.id, f"malformed results: {exc}", self.clock())
             summary.windows_failed += 1
             return []
-        if len(rows) >= limit:
-            halves = WindowPlanner.split(Window(window.start_ms, window.end_ms))
-            if halves:
-                summary.windows_split += 1
-                return ledger.split(window, [(h.start_ms, h.end_ms) for h in halves], len(rows), self.clock())
         summary.new_hits += ledger.complete(window.id, [h.as_row() for h in hits], rows=len(rows),
                                             restarts=getattr(search, "restarts", 0),
                                             truncated=len(rows) >= limit, now_ms=self.clock())

@@ -47,7 +47,7 @@ def main(argv=None) -> int:
     shutil.rmtree(workdir, ignore_errors=True)
     (workdir / "tls").mkdir(parents=True)
     print(f"[demo] starting the QRadar console stand-in (profile {args.profile}, bundled dataset, TLS)", flush=True)
-    with SimProcess(profile=args.profile, tls_dir=str(workdir / "tls")) as sim:
+    with SimProcess(profile=args.profile, tls_dir=str(workdir / "tls"), latency_ms=50) as sim:
         info = sim.admin("GET", "/sim/info")
         print(f"[demo] stand-in at {sim.url} with {info['events']} events", flush=True)
         runtime = Runtime.from_env(app_environ(sim, str(workdir / "app")))

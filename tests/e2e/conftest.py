@@ -53,14 +53,16 @@ def live_dataset(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def live_sim(live_dataset):
-    with SimProcess(events=str(live_dataset["path"]), profile="seed",
+    # A fast console for the bulk of the tests; latency has tests of its own (slow console, crash).
+    with SimProcess(events=str(live_dataset["path"]), profile="seed", latency_ms=20,
                     tls_dir=str(live_dataset["dir"] / "tls")) as sim:
         yield sim
 
 
 def with_window(rules: dict, minutes: int) -> dict:
     """The shipped rules with another catch-up chunk size (fewer searches in tests)."""
-    return {rid: dataclasses.replace(r, schedule=dataclasses.replace(r.schedule, max_window_minutes=minutes))
+    return {rid: dataclasses.replace(r, schedule=dataclasses.replace(r.schedule, max_window_minutes=minutes,
+                                                                      hunt_window_minutes=minutes))
             for rid, r in rules.items()}
 
 

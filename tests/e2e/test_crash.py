@@ -75,7 +75,7 @@ def test_sigkill_mid_run_then_restart_ends_with_exactly_the_reference_hits(live_
             second.send_signal(signal.SIGTERM)
             second.wait(60)
     finally:
-        live_sim.admin("POST", "/sim/config", json={"latency_ms": 0})
+        live_sim.admin("POST", "/sim/config", json={"latency_ms": 20})
 
     store = Store(db_path)
     try:
