@@ -50,19 +50,23 @@ def evaluate(events: str, scenarios_path: str, profile: str = "seed", *, excepti
 def table(result: dict) -> str:
     rules = sorted(result["rules"])
     short = {r: r.replace("t1048-002-", "") for r in rules}
-    lines = ["| scenario | malicious | " + " | ".join(short[r] for r in rules) + " |",
-             "|---|---|" + "---|" * len(rules)]
+    hardened = [r for r in rules if "seed" not in r]
+    lines = ["| scenario | malicious | hardened (any) | " + " | ".join(short[r] for r in rules) + " |",
+             "|---|---|---|" + "---|" * len(rules)]
     for s in result["scenarios"]:
-        marks = []
+        any_hit = any(s.id in result["rules"][r]["detected"] + result["rules"][r]["false_positives"] for r in hardened)
+        marks = [("✔" if any_hit else "✘") if s.malicious else ("FP" if any_hit else "·")]
         for r in rules:
             score_ = result["rules"][r]
             hit = s.id in score_["detected"] or s.id in score_["false_positives"]
             marks.append(("✔" if hit else "✘") if s.malicious else ("FP" if hit else "·"))
         lines.append(f"| {s.id} | {'yes' if s.malicious else 'no'} | " + " | ".join(marks) + " |")
-    lines.append("| **recall** | | " + " | ".join(f"{result['rules'][r]['recall']:.2f}" for r in rules) + " |")
-    lines.append("| **benign scenarios hit** | | " + " | ".join(
+    malicious = [s.id for s in result["scenarios"] if s.malicious]
+    union = sum(any(m in result["rules"][r]["detected"] for r in hardened) for m in malicious)
+    lines.append(f"| **recall** | | {union / len(malicious):.2f} | " + " | ".join(f"{result['rules'][r]['recall']:.2f}" for r in rules) + " |")
+    lines.append("| **benign scenarios hit** | | | " + " | ".join(
         str(len(result["rules"][r]["false_positives"])) for r in rules) + " |")
-    lines.append("| **hits per 1,000 background events** | | " + " | ".join(
+    lines.append("| **hits per 1,000 background events** | | | " + " | ".join(
         f"{result['rules'][r]['background_hits_per_1000_events']:.1f}"
         if result["rules"][r]["background_hits_per_1000_events"] is not None else "n/a" for r in rules) + " |")
     return "\n".join(lines)
