@@ -28,7 +28,7 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(prog="scripts/demo", description=__doc__)
     parser.add_argument("--once", action="store_true", help="exit 0 after the first full cycle")
     parser.add_argument("--profile", default="seed", help="console profile of the stand-in (default seed)")
-    parser.add_argument("--port", type=int, default=5000, help="port of the app (default 5000)")
+    parser.add_argument("--port", type=int, default=5000, help="port of the app (default 5000; 0 = any free port)")
     parser.add_argument("--workdir", default=str(ROOT / "var" / "demo"),
                         help="where the app's store and the stand-in's TLS files go (emptied first)")
     return parser.parse_args(argv)
@@ -53,7 +53,7 @@ def main(argv=None) -> int:
         runtime = Runtime.from_env(app_environ(sim, str(workdir / "app")))
         server = make_server("127.0.0.1", args.port, create_app(runtime), threaded=True)
         threading.Thread(target=server.serve_forever, name="web", daemon=True).start()
-        print(f"[demo] ExfilWatch at http://127.0.0.1:{args.port}/", flush=True)
+        print(f"[demo] ExfilWatch at http://127.0.0.1:{server.server_port}/", flush=True)
         start, end = info["span"]
         print(f"[demo] hunting every enabled rule over the dataset span", flush=True)
         for rule_id, run in hunt_all(runtime, start, end + 1).items():
