@@ -14,31 +14,22 @@ def as_is(value):
 
 
 # logical key -> [(property name, transform)]; a logical key may feed two properties (ibm-windows image).
+_SEED = {
+    "eid": [("EventID", as_is)],
+    "image": [("Process Name", file_name)],
+    "cmd": [("CommandLine", as_is)],
+    "pimage": [("ParentImage", as_is)],
+    "pcmd": [("ParentCommandLine", as_is)],
+    "guid": [("ProcessGuid", as_is)],
+    "ofn": [("OriginalFileName", as_is)],
+    "dhost": [("DestinationHostname", as_is)],
+    "tfile": [("TargetFilename", as_is)],
+    "qname": [("QueryName", as_is)],
+}
 PROFILES = {
-    "seed": {
-        "eid": [("EventID", as_is)],
-        "image": [("Process Name", file_name)],
-        "cmd": [("CommandLine", as_is)],
-        "pimage": [("ParentImage", as_is)],
-        "pcmd": [("ParentCommandLine", as_is)],
-        "guid": [("ProcessGuid", as_is)],
-        "ofn": [("OriginalFileName", as_is)],
-        "dhost": [("DestinationHostname", as_is)],
-        "tfile": [("TargetFilename", as_is)],
-        "qname": [("QueryName", as_is)],
-    },
-    "sysmon-fullpath": {
-        "eid": [("EventID", as_is)],
-        "image": [("Process Name", as_is)],
-        "cmd": [("CommandLine", as_is)],
-        "pimage": [("ParentImage", as_is)],
-        "pcmd": [("ParentCommandLine", as_is)],
-        "guid": [("ProcessGuid", as_is)],
-        "ofn": [("OriginalFileName", as_is)],
-        "dhost": [("DestinationHostname", as_is)],
-        "tfile": [("TargetFilename", as_is)],
-        "qname": [("QueryName", as_is)],
-    },
+    "seed": _SEED,
+    # DESIGN.md: the same properties as seed, but "Process Name" holds the image's full path.
+    "sysmon-fullpath": {**_SEED, "image": [("Process Name", as_is)]},
     "ibm-windows": {
         "eid": [("Event ID", as_is)],
         "image": [("Process Name", file_name), ("Process Path", as_is)],
