@@ -1,0 +1,426 @@
+"""Tuning exceptions: what an administrator has said is not exfiltration, why, who said it and until when.
+
+An exception is an AND of conditions on a hit (user, hosts, destination, tool, image, command line, a
+QRadar reference set), for one rule or for every rule. Everything is validated before it is stored, with a
+message naming the condition at fault. Every change writes its audit row in the same transaction; nothing
+is ever removed (delete sets `deleted_ms`), so hits keep pointing at the exception that suppressed them.
+
+Each condition also defines, here and only here, the regular expression that decides it: the hit filter
+(app/pipeline/exceptions.py) applies it in Python and the AQL push-down sends the same expression to the
+console (IMATCHES), so the two ways of applying an exception cannot disagree.
+"""
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from .db import Database
+
+# field -> (operator, can the console evaluate it against the event itself)
+FIELDS = {
+    "username": ("equals", True),           # DOMAIN\user, case-insensitive; without a domain: any domain
+    "source_ip": ("cidr", True),
+    "destination_ip": ("cidr", True),
+    "destination_port": ("equals", True),
+    "destination_domain": ("domain", True),  # exact host name, or *.suffix for any sub-domain
+    "process_image": ("glob", True),        # a bare name matches the file name, a path the full path
+    "parent_image": ("glob", True),
+    "command_line": ("regex", True),        # case-insensitive search anywhere in the command line
+    "source_host": ("glob", False),         # asset host name or log source name
+    "tool": ("equals", False),              # the tool enrichment identified (rclone, winscp, ...)
+    "reference_set": ("in_set", False),     # {"field": <one of the above>, "set": <reference set name>}
+}
+SET_FIELDS = ("username", "source_ip", "destination_ip", "destination_port", "destination_domain",
+              "process_image", "parent_image", "source_host", "tool")
+SPEC_KEYS = {"name", "rule_id", "conditions", "reason", "author", "expires_ms", "expires", "enabled", "push_down"}
+MAX_CONDITIONS = 20
+MAX_TEXT = 4096
+_LEADING_FLAGS = re.compile(r"^\(\?([imsx]+)\)")
+_PYTHON_ONLY = ("(?P<", "(?P=", "(?#")
+
+
+class ExceptionError(ValueError):
+    """An exception definition that cannot be used; the message names the part at fault."""
+
+
+def regex_literal(text: str) -> str:
+    """`text` as a regular expression matching exactly it, in the syntax Python and Java share."""
+    out = []
+    for char in text:
+        if char.isalnum() or char == "_" or (not char.isascii() and (char.isprintable() or ord(char) > 0xFFFF)):
+            out.append(char)
+        elif char.isascii() and char.isprintable():
+            out.append("\\" + char)       # any non-letter may be escaped in both dialects
+        else:
+            out.append(f"\\u{ord(char):04x}")   # control characters: the one escape both dialects share
+    return "".join(out)
+
+
+def glob_regex(pattern: str, *, path: bool) -> str:
+    """`*` any run, `?` one character, the rest literal. For paths, a pattern without a separator is
+    tested against the file name (the part after the last \\ or /), so `rclone.exe` matches both a bare
+    image name and a full path, while `C:\\Tools\\*` needs the full path."""
+    body = "".join(".*" if c == "*" else "." if c == "?" else regex_literal(c) for c in pattern)
+    if path and not any(sep in pattern for sep in "\\/"):
+        body = r"(?:.*[\\/])?" + body
+    return f"(?s)^(?:{body})$"
+
+
+@dataclass(frozen=True)
+class Condition:
+    field: str
+    op: str
+    value: object          # str, int, or {"field", "set"} for reference_set
+
+    def as_dict(self) -> dict:
+        return {"field": self.field, "op": self.op, "value": self.value}
+
+    @property
+    def pushable(self) -> bool:
+        return FIELDS[self.field][1]
+
+    def pattern(self) -> str | None:
+        """The expression that decides this condition on text values, matched whole and ignoring case
+        (IMATCHES on the console, re.fullmatch(..., re.I) here); None for non-text conditions."""
+        if self.op == "equals" and self.field == "username":
+            user = regex_literal(self.value)
+            return f"^(?:{user})$" if "\\" in self.value else rf"^(?:(?:[^\\]*\\)?{user})$"
+        if self.op == "equals" and self.field == "tool":
+            return f"^(?:{regex_literal(self.value)})$"
+        if self.op == "domain":
+            if self.value.startswith("*."):
+                return rf"^(?:.+\.{regex_literal(self.value[2:])})\.?$"
+            return rf"^(?:{regex_literal(self.value)})\.?$"
+        if self.op == "glob":
+            return glob_regex(self.value, path=self.field != "source_host")
+        if self.op == "regex":
+            match = _LEADING_FLAGS.match(self.value)
+            flags, body = ("s" + match.group(1), self.value[match.end():]) if match else ("s", self.value)
+            return f"(?{''.join(sorted(set(flags)))}).*(?:{body}).*"
+        return None
+
+
+@dataclass(frozen=True)
+class TuningException:
+    id: int
+    name: str
+    rule_id: str | None
+    conditions: tuple[Condition, ...]
+    reason: str
+    author: str
+    created_ms: int
+    updated_ms: int
+    updated_by: str
+    expires_ms: int | None = None
+    enabled: bool = True
+    push_down: bool = False
+    deleted_ms: int | None = None
+
+    def is_active(self, now_ms: int) -> bool:
+        return self.enabled and self.deleted_ms is None and (self.expires_ms is None or now_ms < self.expires_ms)
+
+    def applies_to(self, rule_id: str) -> bool:
+        return self.rule_id is None or self.rule_id == rule_id
+
+    def spec(self) -> dict:
+        """The definition an administrator writes (the import/export file format)."""
+        return {"name": self.name, "rule_id": self.rule_id, "conditions": [c.as_dict() for c in self.conditions],
+                "reason": self.reason, "author": self.author, "expires_ms": self.expires_ms,
+                "enabled": self.enabled, "push_down": self.push_down}
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, **self.spec(), "created_ms": self.created_ms, "updated_ms": self.updated_ms,
+                "updated_by": self.updated_by, "deleted_ms": self.deleted_ms}
+
+
+# -- validation -------------------------------------------------------------------------------------------
+def _text(value, what: str, *, limit: int = MAX_TEXT) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ExceptionError(f"{what} must be non-empty text")
+    if len(value) > limit:
+        raise ExceptionError(f"{what} is longer than {limit} characters")
+    if any(ord(c) < 32 for c in value):
+        raise ExceptionError(f"{what} contains a control character (newline, tab, NUL...)")
+    return value.strip()
+
+
+def _check_pattern(pattern: str, what: str) -> None:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ExceptionError(f"{what}: not a valid regular expression ({exc})") from None
+
+
+def validate_condition(raw, where: str) -> Condition:
+    if not isinstance(raw, Mapping):
+        raise ExceptionError(f"{where}: expected an object {{field, op, value}}")
+    unknown = set(raw) - {"field", "op", "value"}
+    if unknown:
+        raise ExceptionError(f"{where}: unknown keys {sorted(unknown)}")
+    name = raw.get("field")
+    if name not in FIELDS:
+        raise ExceptionError(f"{where}: unknown field {name!r} (known: {', '.join(FIELDS)})")
+    op = FIELDS[name][0]
+    if raw.get("op", op) != op:
+        raise ExceptionError(f"{where}: field {name} takes the operator {op!r}, not {raw.get('op')!r}")
+    where = f"{where} ({name})"
+    value = raw.get("value")
+    if op == "cidr":
+        try:
+            value = str(ipaddress.ip_network(_text(value, where), strict=False))
+        except ValueError:
+            raise ExceptionError(f"{where}: {value!r} is not an IP address or CIDR block") from None
+    elif name == "destination_port":
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
+            raise ExceptionError(f"{where}: {value!r} is not a port number (0-65535)")
+    elif op == "in_set":
+        if not isinstance(value, Mapping) or set(value) != {"field", "set"}:
+            raise ExceptionError(f"{where}: value must be {{\"field\": ..., \"set\": ...}}")
+        if value["field"] not in SET_FIELDS:
+            raise ExceptionError(f"{where}: cannot look up field {value['field']!r} (known: {', '.join(SET_FIELDS)})")
+        value = {"field": value["field"], "set": _text(value["set"], f"{where} set name", limit=255)}
+    elif op == "regex":
+        value = raw.get("value")
+        if not isinstance(value, str) or not value or "\x00" in value or len(value) > MAX_TEXT:
+            raise ExceptionError(f"{where}: a regular expression of 1 to {MAX_TEXT} characters is needed")
+        _check_pattern(value, where)
+        if any(token in value for token in _PYTHON_ONLY):
+            raise ExceptionError(f"{where}: (?P<..>), (?P=..) and (?#..) are not understood by the console's "
+                                 "regular expressions; use (?<name>..) or plain groups")
+    else:
+        value = _text(value, where)
+        if op == "domain":
+            value = value.lower().rstrip(".")
+            if "*" in value[2:] or ("*" in value and not value.startswith("*.")) or len(value) < 3:
+                raise ExceptionError(f"{where}: {value!r} must be a host name or *.suffix")
+    condition = Condition(name, op, value)
+    if condition.pattern() is not None:
+        _check_pattern(condition.pattern(), where)
+    return condition
+
+
+def _expiry(spec: Mapping):
+    if spec.get("expires") not in (None, ""):
+        try:
+            moment = datetime.fromisoformat(str(spec["expires"]))
+        except ValueError:
+            raise ExceptionError(f"expires {spec['expires']!r} is not an ISO 8601 time") from None
+        if moment.tzinfo is None:
+            raise ExceptionError(f"expires {spec['expires']!r} needs a time zone (e.g. Z)")
+        return int(moment.timestamp() * 1000)
+    value = spec.get("expires_ms")
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ExceptionError(f"expires_ms must be epoch milliseconds, not {value!r}")
+    return value
+
+
+def validate_spec(spec: Mapping, *, now_ms: int, rule_ids: Iterable[str] | None = None,
+                  check_expiry: bool = True) -> dict:
+    """A definition checked and normalized, ready to store; raises ExceptionError naming the problem."""
+    if not isinstance(spec, Mapping):
+        raise ExceptionError("an exception must be an object")
+    unknown = set(spec) - SPEC_KEYS
+    if unknown:
+        raise ExceptionError(f"unknown keys {sorted(unknown)} (known: {', '.join(sorted(SPEC_KEYS))})")
+    name = _text(spec.get("name"), "name", limit=200)
+    rule_id = spec.get("rule_id") or None
+    if rule_id is not None:
+        rule_id = _text(rule_id, "rule_id", limit=64)
+        if rule_ids is not None and rule_id not in set(rule_ids):
+            raise ExceptionError(f"rule_id {rule_id!r} is not a known rule")
+    conditions = spec.get("conditions")
+    if not isinstance(conditions, list) or not 1 <= len(conditions) <= MAX_CONDITIONS:
+        raise ExceptionError(f"conditions must be a list of 1 to {MAX_CONDITIONS} conditions")
+    checked = tuple(validate_condition(c, f"condition {n}") for n, c in enumerate(conditions, 1))
+    expires_ms = _expiry(spec)
+    if check_expiry and expires_ms is not None and expires_ms <= now_ms:
+        raise ExceptionError("the expiry is in the past")
+    for flag in ("enabled", "push_down"):
+        if not isinstance(spec.get(flag, flag == "enabled"), bool):
+            raise ExceptionError(f"{flag} must be true or false")
+    push_down = spec.get("push_down", False)
+    if push_down:
+        for number, condition in enumerate(checked, 1):
+            if not condition.pushable:
+                raise ExceptionError(f"condition {number} ({condition.field}) cannot be evaluated by the console: "
+                                     "set push_down to false (the exception is then applied to the hits)")
+    return {"name": name, "rule_id": rule_id, "conditions": checked,
+            "reason": _text(spec.get("reason"), "reason"), "author": _text(spec.get("author"), "author", limit=200),
+            "expires_ms": expires_ms, "enabled": spec.get("enabled", True), "push_down": push_down}
+
+
+# -- the repository ---------------------------------------------------------------------------------------
+class ExceptionRepository:
+    def __init__(self, db: Database, *, rule_ids: Iterable[str] | None = None):
+        self.db = db
+        self.rule_ids = None if rule_ids is None else tuple(rule_ids)
+
+    def create(self, spec: Mapping, *, actor: str, now_ms: int) -> TuningException:
+        values = validate_spec({"author": actor} | dict(spec), now_ms=now_ms, rule_ids=self.rule_ids)
+        with self.db.transaction() as conn:
+            self._check_name(conn, values["name"], None)
+            new_id = conn.execute(
+                "INSERT INTO exceptions (name, rule_id, conditions_json, reason, author, created_ms, updated_ms, "
+                "updated_by, expires_ms, enabled, push_down) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (values["name"], values["rule_id"], _conditions_json(values["conditions"]), values["reason"],
+                 values["author"], now_ms, now_ms, actor, values["expires_ms"], int(values["enabled"]),
+                 int(values["push_down"]))).lastrowid
+            after = self._get(conn, new_id)
+            self._audit(conn, "exception.create", actor, now_ms, None, after)
+        return after
+
+    def update(self, exception_id: int, changes: Mapping, *, actor: str, now_ms: int) -> TuningException:
+        """Changes some keys of a live exception; the result is validated as a whole."""
+        with self.db.transaction() as conn:
+            before = self._live(conn, exception_id)
+            spec = before.spec() | dict(changes)
+            if "expires" in changes:
+                spec.pop("expires_ms", None)
+            expiry_changed = "expires" in changes or "expires_ms" in changes
+            values = validate_spec(spec, now_ms=now_ms, rule_ids=self.rule_ids, check_expiry=expiry_changed)
+            self._check_name(conn, values["name"], exception_id)
+            conn.execute(
+                "UPDATE exceptions SET name = ?, rule_id = ?, conditions_json = ?, reason = ?, author = ?, "
+                "expires_ms = ?, enabled = ?, push_down = ?, updated_ms = ?, updated_by = ? WHERE id = ?",
+                (values["name"], values["rule_id"], _conditions_json(values["conditions"]), values["reason"],
+                 values["author"], values["expires_ms"], int(values["enabled"]), int(values["push_down"]),
+                 now_ms, actor, exception_id))
+            after = self._get(conn, exception_id)
+            self._audit(conn, "exception.update", actor, now_ms, before, after)
+        return after
+
+    def delete(self, exception_id: int, *, actor: str, now_ms: int) -> TuningException:
+        """Soft delete: the exception stops applying; its row, its hits and its history stay."""
+        with self.db.transaction() as conn:
+            before = self._live(conn, exception_id)
+            conn.execute("UPDATE exceptions SET deleted_ms = ?, updated_ms = ?, updated_by = ? WHERE id = ?",
+                         (now_ms, now_ms, actor, exception_id))
+            after = self._get(conn, exception_id)
+            self._audit(conn, "exception.delete", actor, now_ms, before, after)
+        return after
+
+    def get(self, exception_id: int) -> TuningException | None:
+        return self._get(self.db.connection(), exception_id)
+
+    def list(self, *, include_deleted: bool = False) -> list[TuningException]:
+        sql = "SELECT * FROM exceptions" + ("" if include_deleted else " WHERE deleted_ms IS NULL")
+        return [_from_row(r) for r in self.db.query(sql + " ORDER BY id")]
+
+    def active(self, now_ms: int, rule_id: str | None = None) -> list[TuningException]:
+        """The exceptions in force at now_ms (for one rule when given), lowest id first: the order in which
+        they are tried, so the first match is always the same one."""
+        return [e for e in self.list() if e.is_active(now_ms) and (rule_id is None or e.applies_to(rule_id))]
+
+    def history(self, exception_id: int) -> list[dict]:
+        rows = self.db.query("SELECT * FROM audit WHERE target = ? ORDER BY id", (f"exception:{exception_id}",))
+        return [dict(r) | {"detail": json.loads(r["detail_json"] or "null")} for r in rows]
+
+    # -- files ----------------------------------------------------------------------------------------------
+    def import_file(self, path: str | Path, *, actor: str, now_ms: int) -> dict:
+        """Loads `{"exceptions": [spec, ...]}` (or a bare list). A live exception with the same name is
+        updated when it differs; all specs are validated before any is written, and a bad one names its
+        position. Returns {"created": [ids], "updated": [ids], "unchanged": [ids]}."""
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ExceptionError(f"{path}: cannot read an exceptions file ({exc})") from None
+        specs = data.get("exceptions") if isinstance(data, dict) else data
+        if not isinstance(specs, list):
+            raise ExceptionError(f"{path}: expected {{\"exceptions\": [...]}}")
+        for number, spec in enumerate(specs, 1):
+            try:
+                validate_spec({"author": actor} | dict(spec) if isinstance(spec, Mapping) else spec,
+                              now_ms=now_ms, rule_ids=self.rule_ids)
+            except ExceptionError as exc:
+                raise ExceptionError(f"{path}: exception {number}: {exc}") from None
+        live = {e.name: e for e in self.list()}
+        result = {"created": [], "updated": [], "unchanged": []}
+        for spec in specs:   # each change is its own audited transaction, as if entered on the admin page
+            spec = {"author": actor} | dict(spec)
+            existing = live.get(spec["name"].strip())
+            if existing is None:
+                result["created"].append(self.create(spec, actor=actor, now_ms=now_ms).id)
+            elif validate_spec(spec, now_ms=now_ms) == _values(existing):
+                result["unchanged"].append(existing.id)
+            else:
+                result["updated"].append(self.update(existing.id, spec, actor=actor, now_ms=now_ms).id)
+        return result
+
+    def export(self, *, include_deleted: bool = False) -> dict:
+        return {"exceptions": [e.spec() for e in self.list(include_deleted=include_deleted)]}
+
+    # -- counters -------------------------------------------------------------------------------------------
+    def suppression_counts(self) -> dict[int, dict]:
+        """Per exception: hits stored as suppressed by it, and events it kept out of searches (push-down)."""
+        counts = {e.id: {"hits": 0, "pushed_down": 0} for e in self.list(include_deleted=True)}
+        for row in self.db.query("SELECT exception_id, COUNT(*) AS n FROM hits WHERE suppressed = 1 "
+                                 "AND exception_id IS NOT NULL GROUP BY exception_id"):
+            counts.setdefault(row["exception_id"], {"hits": 0, "pushed_down": 0})["hits"] = row["n"]
+        for row in self.db.query("SELECT exception_id, SUM(events) AS n FROM exception_suppressed_counts "
+                                 "GROUP BY exception_id"):
+            counts.setdefault(row["exception_id"], {"hits": 0, "pushed_down": 0})["pushed_down"] = row["n"]
+        return {k: v | {"total": v["hits"] + v["pushed_down"]} for k, v in counts.items()}
+
+    def counted_spans(self, exception_id: int, rule_id: str, start_ms: int, end_ms: int) -> list[tuple[int, int]]:
+        rows = self.db.query("SELECT start_ms, end_ms FROM exception_suppressed_counts WHERE exception_id = ? "
+                             "AND rule_id = ? AND start_ms < ? AND end_ms > ? ORDER BY start_ms",
+                             (exception_id, rule_id, end_ms, start_ms))
+        return [(r["start_ms"], r["end_ms"]) for r in rows]
+
+    def record_pushed_down(self, rule_id: str, counts: Iterable[tuple[int, int, int, int]], now_ms: int) -> None:
+        """Stores (exception_id, start_ms, end_ms, events) rows; a span already counted is kept as it was."""
+        with self.db.transaction() as conn:
+            conn.executemany("INSERT INTO exception_suppressed_counts (exception_id, rule_id, start_ms, end_ms, "
+                             "events, counted_ms) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                             [(e, rule_id, s, t, n, now_ms) for e, s, t, n in counts])
+
+    # -- internals ------------------------------------------------------------------------------------------
+    @staticmethod
+    def _get(conn, exception_id: int) -> TuningException | None:
+        row = conn.execute("SELECT * FROM exceptions WHERE id = ?", (exception_id,)).fetchone()
+        return _from_row(row) if row else None
+
+    def _live(self, conn, exception_id: int) -> TuningException:
+        found = self._get(conn, exception_id)
+        if found is None or found.deleted_ms is not None:
+            raise KeyError(f"no exception {exception_id}" + (" (deleted)" if found else ""))
+        return found
+
+    @staticmethod
+    def _check_name(conn, name: str, own_id: int | None) -> None:
+        row = conn.execute("SELECT id FROM exceptions WHERE name = ? AND deleted_ms IS NULL", (name,)).fetchone()
+        if row and row["id"] != own_id:
+            raise ExceptionError(f"an exception named {name!r} already exists (id {row['id']})")
+
+    @staticmethod
+    def _audit(conn, action: str, actor: str, now_ms: int, before, after) -> None:
+        detail = {"before": before.as_dict() if before else None, "after": after.as_dict() if after else None}
+        conn.execute("INSERT INTO audit (at_ms, actor, action, target, detail_json) VALUES (?, ?, ?, ?, ?)",
+                     (now_ms, actor, action, f"exception:{(after or before).id}", json.dumps(detail, sort_keys=True)))
+
+
+def _conditions_json(conditions: Iterable[Condition]) -> str:
+    return json.dumps([c.as_dict() for c in conditions], sort_keys=True)
+
+
+def _values(exception: TuningException) -> dict:
+    """A stored exception in the shape validate_spec returns, to tell whether an import changes it."""
+    spec = exception.spec()
+    return {k: spec[k] for k in ("name", "rule_id", "reason", "author", "expires_ms", "enabled", "push_down")} | {
+        "conditions": exception.conditions}
+
+
+def _from_row(row) -> TuningException:
+    conditions = tuple(Condition(c["field"], c["op"], c["value"]) for c in json.loads(row["conditions_json"]))
+    return TuningException(
+        id=row["id"], name=row["name"], rule_id=row["rule_id"], conditions=conditions, reason=row["reason"],
+        author=row["author"], created_ms=row["created_ms"], updated_ms=row["updated_ms"],
+        updated_by=row["updated_by"], expires_ms=row["expires_ms"], enabled=bool(row["enabled"]),
+        push_down=bool(row["push_down"]), deleted_ms=row["deleted_ms"])
