@@ -1,0 +1,111 @@
+"""Where data went: is an address on the internet, and is a host name a known cloud-storage, file-sharing
+or mail service (a curated list in data/services.json that administrators extend or override through the
+setting `enrichment.services`)."""
+from __future__ import annotations
+
+import fnmatch
+import ipaddress
+import json
+from pathlib import Path
+from typing import Mapping
+
+SERVICES_FILE = Path(__file__).with_name("data") / "services.json"
+SERVICES_SETTING = "enrichment.services"
+CATEGORIES = ("cloud-storage", "file-sharing", "mail")
+
+# Not the internet. The documentation ranges (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32)
+# are deliberately absent: test data and the bundled dataset use them as internet addresses, and Python's
+# `is_private` would call them private.
+NOT_PUBLIC = tuple(ipaddress.ip_network(n) for n in (
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+    "192.168.0.0/16", "198.18.0.0/15", "224.0.0.0/4", "240.0.0.0/4",
+    "::/128", "::1/128", "fc00::/7", "fe80::/10", "ff00::/8",
+))
+
+
+def parse_ip(value) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    if value is None:
+        return None
+    try:
+        address = ipaddress.ip_address(str(value).strip().strip("[]"))
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+def is_public(value) -> bool | None:
+    """True for an internet address, False for private/loopback/link-local/CGNAT/ULA/multicast, None when
+    `value` is not an IP address."""
+    address = parse_ip(value)
+    if address is None:
+        return None
+    return not any(address.version == net.version and address in net for net in NOT_PUBLIC)
+
+
+def normalize_host(name) -> str | None:
+    """Lower case, no trailing dot; None for empty and for Sysmon's "-" (not resolved)."""
+    if name is None:
+        return None
+    text = str(name).strip().rstrip(".").lower()
+    return text if text and text != "-" else None
+
+
+class ServiceCatalog:
+    """Domain suffix -> {"name", "category"}. `mega.nz` matches `mega.nz` and `g.api.mega.nz`, never
+    `notmega.nz` nor `mega.nz.example.com`; the longest matching suffix wins. A key with `*` is a glob over
+    the whole host name (e.g. `*.s3.*.amazonaws.com`)."""
+
+    def __init__(self, entries: Mapping[str, Mapping]):
+        self.suffixes: dict[str, dict] = {}
+        self.globs: list[tuple[str, dict]] = []
+        for key, service in entries.items():
+            domain = normalize_host(key)
+            if not domain or not service:
+                continue
+            entry = {"name": str(service["name"]), "category": str(service["category"])}
+            if "*" in domain:
+                self.globs.append((domain, entry))
+            else:
+                self.suffixes[domain.lstrip(".")] = entry
+
+    @classmethod
+    def load(cls, overrides: Mapping | None = None, path: Path = SERVICES_FILE) -> "ServiceCatalog":
+        """The shipped list with the administrator's entries on top; an entry set to null removes one."""
+        entries = dict(json.loads(path.read_text(encoding="utf-8"))["services"])
+        for key, value in (overrides or {}).items():
+            if value is None:
+                entries.pop(key, None)
+            else:
+                entries[key] = value
+        return cls(entries)
+
+    def lookup(self, hostname) -> dict | None:
+        host = normalize_host(hostname)
+        if not host or parse_ip(host) is not None:
+            return None
+        labels = host.split(".")
+        for i in range(len(labels)):                 # longest suffix first
+            entry = self.suffixes.get(".".join(labels[i:]))
+            if entry:
+                return dict(entry)
+        for pattern, entry in self.globs:
+            if fnmatch.fnmatchcase(host, pattern):
+                return dict(entry)
+        return None
+
+
+def validate_services(value) -> list[str]:
+    """Problems with an administrator's `enrichment.services` value (empty list: usable)."""
+    if not isinstance(value, dict):
+        return ["enrichment.services must be an object: domain suffix -> {name, category} or null"]
+    problems = []
+    for key, service in value.items():
+        if service is None:
+            continue
+        if not isinstance(service, dict) or not isinstance(service.get("name"), str) or not service["name"].strip():
+            problems.append(f"{key}: needs a name")
+        elif service.get("category") not in CATEGORIES:
+            problems.append(f"{key}: category must be one of {', '.join(CATEGORIES)}")
+    return problems

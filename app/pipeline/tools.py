@@ -1,0 +1,214 @@
+"""What a command line says: which tool ran (renamed or not), which protocol it speaks, which
+credentials it exposes (and the same line with them masked), where it sends data and how.
+
+Pure functions over text, no console calls: the enricher and the tests use them directly.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+MASK = "********"
+
+# Image stems of the tools T1048.002 is about. Everything else keeps its own stem as its name.
+TRANSFER_TOOLS = frozenset({"rclone", "winscp", "winscp.com", "pscp", "psftp", "filezilla", "fzsftp", "sftp",
+                            "scp", "ssh", "curl", "wget", "wget2"})
+SCRIPT_HOSTS = frozenset({"powershell", "pwsh", "powershell_ise", "cmd"})
+
+
+# -- tool identity ------------------------------------------------------------------------------------
+def file_name(path: str | None) -> str | None:
+    """The last component of a Windows or POSIX path, surrounding quotes removed."""
+    if not path:
+        return None
+    name = re.split(r"[\\/]", str(path).strip().strip('"'))[-1]
+    return name or None
+
+
+def stem(name: str | None) -> str | None:
+    """`rclone.exe`, `RCLONE`, `C:\\x\\rclone.EXE` -> `rclone` (the PE OriginalFileName may lack the extension)."""
+    name = file_name(name)
+    if not name:
+        return None
+    lowered = name.lower()
+    for extension in (".exe", ".com", ".dll", ".mui", ".bin"):
+        if lowered.endswith(extension):
+            return lowered[: -len(extension)]
+    return lowered
+
+
+def tool_identity(image: str | None, original_file_name: str | None) -> dict:
+    """{"name", "image", "renamed", "original_file_name"}: the name is the PE original file name's stem
+    when the binary was renamed (svchost-helper.exe built as rclone.exe is rclone)."""
+    image_stem, original_stem = stem(image), stem(original_file_name)
+    renamed = bool(image_stem and original_stem and image_stem != original_stem)
+    name = original_stem if renamed else (image_stem or original_stem)
+    return {"name": name, "image": image, "renamed": renamed, "original_file_name": original_file_name or None}
+
+
+# -- credentials ----------------------------------------------------------------------------------------
+# A value on a command line: a double- or single-quoted string or a run of non-blank characters.
+_VALUE = r"""("[^"]*"|'[^']*'|[^\s"';|&]+)"""
+
+# (kind or None to use the matched flag, pattern); group "secret" is what gets masked.
+_CREDENTIAL_PATTERNS = (
+    ("-pw", re.compile(r"(?<!\S)-pw\s+(?P<secret>" + _VALUE[1:-1] + r")")),
+    (None, re.compile(r"(?<![\w-])(?P<flag>--(?:[a-z0-9]+-)*(?:pass|password|passwd|secret|secret-access-key|"
+                      r"client-secret|token))(?:\s+|=)(?P<secret>" + _VALUE[1:-1] + r")", re.I)),
+    ("password in URL", re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@\"']+:(?P<secret>[^/\s@\"']+)@", re.I)),
+    ("-u user:password", re.compile(r"(?<!\S)(?:-u|--user|-U|--proxy-user)\s*[\"']?[^\s:\"']+:(?P<secret>[^\s\"']+)")),
+    ("NetworkCredential", re.compile(r"NetworkCredential\s*\(\s*(['\"])[^'\"]*\1\s*,\s*(['\"])(?P<secret>[^'\"]*)\2",
+                                     re.I)),
+    ("ConvertTo-SecureString -AsPlainText", re.compile(
+        r"ConvertTo-SecureString\s+(?:-String\s+)?(['\"])(?P<secret>[^'\"]*)\1(?=[^|;]*-AsPlainText)", re.I)),
+    ("-Credential", re.compile(r"(?<!\S)-Credential\s+(?P<secret>" + _VALUE[1:-1] + r")", re.I)),
+    (None, re.compile(r"(?<![\w-])(?P<flag>[-/]password)[=:](?P<secret>" + _VALUE[1:-1] + r")", re.I)),
+    (None, re.compile(r"(?<![\w-])(?P<flag>pass|password|passwd|pwd)=(?P<secret>" + _VALUE[1:-1] + r")", re.I)),
+)
+# `rclone config create|update NAME TYPE key value ...`: the secret keys of a remote definition.
+_RCLONE_CONFIG = re.compile(r"\bconfig\s+(?:create|update)\s", re.I)
+_RCLONE_SECRET_KEY = re.compile(r"(?<!\S)(?P<flag>pass|password|secret_access_key|client_secret|token|key)"
+                                r"(?:\s+|=)(?P<secret>" + _VALUE[1:-1] + r")", re.I)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    masked_command_line: str | None
+    found: list          # [{"kind", "masked"}]
+
+    @property
+    def kinds(self) -> list[str]:
+        return [c["kind"] for c in self.found]
+
+
+def find_credentials(command_line: str | None) -> Credentials:
+    """Every secret the command line exposes, and the line with each one replaced by ********."""
+    if not command_line:
+        return Credentials(command_line, [])
+    hits = []   # (secret start, secret end, match start, kind)
+    patterns = list(_CREDENTIAL_PATTERNS)
+    if _RCLONE_CONFIG.search(command_line):
+        patterns.append((None, _RCLONE_SECRET_KEY))
+    for kind, pattern in patterns:
+        for match in pattern.finditer(command_line):
+            start, end = match.span("secret")
+            if end <= start:
+                continue
+            flag = match.groupdict().get("flag")
+            hits.append((start, end, match.start(), kind or flag))
+    hits.sort()
+    found, masked, cursor, last_end = [], [], 0, -1
+    for start, end, match_start, kind in hits:
+        if start < last_end:          # the same secret seen by two patterns: mask it once
+            continue
+        masked.append(command_line[cursor:start] + MASK)
+        cursor = last_end = end
+        prefix = command_line[match_start:start]
+        closing = prefix[-1] if prefix[-1:] in ("'", '"') and command_line[end:end + 1] == prefix[-1] else ""
+        found.append({"kind": kind, "masked": (prefix + MASK + closing).strip()})
+    masked.append(command_line[cursor:])
+    return Credentials("".join(masked), found)
+
+
+def mask(command_line: str | None) -> str | None:
+    return find_credentials(command_line).masked_command_line
+
+
+# -- protocol ---------------------------------------------------------------------------------------------
+_PROTOCOL_HINTS = (   # checked in order; the first that matches the command line wins
+    ("sftp", re.compile(r"\bsftp://|:sftp:|--sftp-|\bopen\s+sftp\b|(?<![\w-])sftp(\.exe)?(\s|$)", re.I)),
+    ("ftps", re.compile(r"\bftps://|\bftpes://|--ftp-no-check-certificate|--ftp-(explicit-)?tls|--ftp-ssl|"
+                        r"--ssl-reqd", re.I)),
+    ("scp", re.compile(r"\bscp://|(?<![\w-])p?scp(\.exe)?\s", re.I)),
+    ("smtps", re.compile(r"EnableSsl\s*=\s*\$true|-UseSsl\b|\bsmtps://", re.I)),
+    ("webdav", re.compile(r"\bwebdavs?://|\bdavs?://|--webdav-|:webdav:", re.I)),
+    ("https", re.compile(r"\bhttps://", re.I)),
+)
+_PORT_PROTOCOLS = {22: "sftp", 2222: "sftp", 443: "https", 8443: "https", 465: "smtps", 587: "smtps",
+                   990: "ftps", 989: "ftps"}
+_TOOL_PROTOCOLS = {"winscp": "sftp", "psftp": "sftp", "sftp": "sftp", "fzsftp": "sftp", "scp": "scp", "pscp": "scp"}
+
+
+def guess_protocol(port: int | None, command_line: str | None, tool: str | None = None) -> str:
+    """The encrypted protocol in use. A well-known destination port says what this connection speaks (the
+    command line describes the whole process, which may open other connections); the command line (a
+    scheme, an option) decides where the port does not; then what the tool speaks by default."""
+    text = command_line or ""
+    hinted = next((protocol for protocol, pattern in _PROTOCOL_HINTS if pattern.search(text)), None)
+    by_port = _PORT_PROTOCOLS.get(port)
+    if by_port == "sftp" and (tool in ("scp", "pscp") or hinted == "scp"):
+        return "scp"
+    if by_port == "https" and hinted == "webdav":
+        return "webdav"
+    if by_port:
+        return by_port
+    if port == 21:                     # FTP: encrypted only when something says TLS
+        return "ftps" if hinted == "ftps" else "unknown"
+    if hinted:
+        return "scp" if hinted == "sftp" and tool in ("scp", "pscp") else hinted
+    return _TOOL_PROTOCOLS.get(tool or "", "unknown")
+
+
+# -- destination named on the command line -----------------------------------------------------------------
+_HOST = r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)"
+_DESTINATION_PATTERNS = (
+    re.compile(r"\b(?:https?|sftp|scp|ftps?|ftpes|webdavs?|davs?|smtps?)://(?:[^/\s@\"']+@)?" + _HOST +
+               r"(?::(\d{1,5}))?", re.I),
+    re.compile(r"--(?:sftp|ftp|webdav|smb)-(?:host|url)[\s=]+[\"']?" + _HOST, re.I),
+    re.compile(r"SmtpClient\s*\(\s*['\"]" + _HOST + r"['\"](?:\s*,\s*(\d{1,5}))?", re.I),
+    re.compile(r"-SmtpServer\s+['\"]?" + _HOST, re.I),
+    re.compile(r"(?<![\w/:@.-])[\w.$-]+@" + _HOST + r":(?!//)"),     # scp/pscp/sftp user@host:path
+    # sftp user@host (an e-mail address elsewhere on a line is not a remote)
+    re.compile(r"\b(?:sftp|ssh)(?:\.exe)?[\"']?\s+(?:\S+\s+)*?[\w.$-]+@" + _HOST + r"(?=[\s\"']|$)", re.I),
+)
+_PORT_OPTIONS = re.compile(r"(?:(?<!\S)-P\s+|(?<!\S)-Port\s+|--(?:sftp|ftp)-port[\s=]+)(\d{1,5})\b", re.I)
+
+
+def command_line_destination(command_line: str | None) -> tuple[str | None, int | None]:
+    """(host or IP, port) of the remote a transfer command line names, or (None, None)."""
+    if not command_line:
+        return None, None
+    for pattern in _DESTINATION_PATTERNS:
+        match = pattern.search(command_line)
+        if match:
+            host = match.group(1).strip("[]").rstrip(".")
+            port = match.group(2) if match.re.groups >= 2 else None
+            if port is None:
+                option = _PORT_OPTIONS.search(command_line)
+                port = option.group(1) if option else None
+            return host, (int(port) if port and 0 < int(port) < 65536 else None)
+    return None, None
+
+
+# -- what the command line does ------------------------------------------------------------------------------
+_ACTION_PATTERNS = (
+    ("rclone {} command", re.compile(r"(?<!\S)(copy|copyto|sync|bisync|move|moveto|rcat|mount|serve)(?=\s|$)", re.I),
+     {"rclone"}),
+    ("rclone remote configured on the command line", re.compile(r"\bconfig\s+(?:create|update)\s", re.I), {"rclone"}),
+    ("curl upload option {}", re.compile(r"(?<!\S)((?:-T|--upload-file|-F|--form|--form-string|--data-binary|"
+                                         r"--data-raw|--data|--json)(?=[\s=])|-d\s*@)"), {"curl"}),
+    ("wget upload option {}", re.compile(r"(?<!\S)(--post-file|--post-data|--body-file)(?=[\s=])"), {"wget", "wget2"}),
+    ("WinSCP script puts files", re.compile(r"[\"\s]put\s", re.I), {"winscp", "winscp.com"}),
+    ("WebClient {} upload", re.compile(r"\.(Upload(?:Data|File|String|Values))(?:Async|TaskAsync)?\s*\(", re.I), None),
+    ("{} with -InFile", re.compile(r"(Invoke-RestMethod|Invoke-WebRequest|\birm\b|\biwr\b)(?=.*\s-InFile\s)", re.I),
+     None),
+    ("SmtpClient with EnableSsl", re.compile(r"SmtpClient(?=.*EnableSsl\s*=\s*\$true)", re.I | re.S), None),
+    ("Send-MailMessage with -UseSsl", re.compile(r"Send-MailMessage(?=.*\s-UseSsl\b)", re.I | re.S), None),
+)
+
+
+def command_line_actions(command_line: str | None, tool: str | None) -> list[str]:
+    """Human phrases for the transfer actions a command line performs (upload flags, rclone commands ...)."""
+    if not command_line:
+        return []
+    phrases = []
+    for template, pattern, tools in _ACTION_PATTERNS:
+        if tools is not None and tool not in tools:
+            continue
+        match = pattern.search(command_line)
+        if match:
+            argument = match.group(1) if match.re.groups else ""
+            phrase = template.format(" ".join(argument.split()))
+            if phrase not in phrases:
+                phrases.append(phrase)
+    return phrases
