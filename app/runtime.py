@@ -13,6 +13,9 @@ import time
 from .config import AppConfig
 from .detection.aql import RenderError
 from .detection.rule import Rule, load_rules
+from .pipeline.enrich import Enricher
+from .pipeline.exceptions import ExceptionFilter, ExceptionPushDown
+from .pipeline.offenses import OffenseDispatcher
 from .pipeline.run import RuleRunner, RunSummary, wall_clock_ms
 from .qradar.ariel import ArielSearch
 from .qradar.client import QRadarClient
@@ -20,6 +23,8 @@ from .qradar.errors import ConfigurationError
 from .qradar.platform import get_platform
 from .qradar.properties import resolve_fields
 from .store import Store
+from .store.enrichment import EnrichmentRepository
+from .store.exceptions import ExceptionRepository
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +45,21 @@ class Runtime:
         self.clock = clock
         self.client = QRadarClient(self.platform, self.console_token, version=config.api_version,
                                    retries=config.request_retries)
+        self.exceptions = ExceptionRepository(self.store.db, rule_ids=self.rules)
+        self.exception_filter = ExceptionFilter(self.exceptions, self.client, clock)
+        self.push_down = ExceptionPushDown(self.exceptions, self.fields_for, clock)
+        # rule_for is a lambda: tests and the admin page may replace self.rules.
+        self.enricher = Enricher(self.client, EnrichmentRepository(self.store.db), self.store.settings, clock,
+                                 rule_for=lambda rule_id: self.rules.get(rule_id), search_factory=self.new_search,
+                                 fields_for=self.fields_for, after_retry=[self.exception_filter])
+        # Order matters: exceptions read the enrichment (tool, destination host, asset); pushed-down exceptions
+        # are counted last so that every suppressed event is accounted for.
         self.runner = RuleRunner(self.store, self.new_search, self.fields_for, clock=clock,
-                                 processors=processors, max_windows_per_run=config.max_windows_per_run)
+                                 processors=[self.enricher, self.exception_filter, self.push_down.count, *processors],
+                                 exclusions_for=self.push_down.exclusions,
+                                 max_windows_per_run=config.max_windows_per_run)
+        self.offenses = OffenseDispatcher(self.store, self.client, clock=clock, environ=self.environ,
+                                          rule_severities={r.id: r.severity for r in self.rules.values()})
         self._columns: tuple[float, list[str]] | None = None
         self._rule_locks = {rule_id: threading.Lock() for rule_id in self.rules}
 

@@ -52,6 +52,12 @@ def build_scheduler(runtime) -> BackgroundScheduler:
         scheduler.add_job(runtime.run_rule, IntervalTrigger(minutes=rule.schedule.interval_minutes),
                           args=[rule.id], id=f"rule:{rule.id}", name=rule.name,
                           next_run_time=datetime.now(timezone.utc))
+    # Hits whose enrichment failed (a lookup 5xx, a timeout) are stored as they are and completed here.
+    scheduler.add_job(runtime.enricher.retry_partial, IntervalTrigger(minutes=5), kwargs={"limit": 100},
+                      id="enrichment-retry", name="complete partial enrichment")
+    # Groups of new hits become LEEF events for QRadar's offense rule; throttled and idempotent across restarts.
+    scheduler.add_job(runtime.offenses.dispatch, IntervalTrigger(seconds=60), id="offenses",
+                      name="send offense events and notes")
     return scheduler
 
 

@@ -45,3 +45,19 @@ def test_hardened_rules_catch_every_attack_and_stay_quiet_on_background(dataset,
     # The seed rule is reported as it is: on the full-path console it finds nothing (docs/detection-coverage.md).
     if profile == "sysmon-fullpath":
         assert result["rules"]["t1048-002-seed"]["detected"] == []
+
+
+EXCEPTIONS = BUNDLED.parent / "exceptions-example.json"
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_with_the_administrators_exceptions_no_benign_scenario_is_left(profile):
+    def tune(runtime):
+        runtime.exceptions.import_file(EXCEPTIONS, actor="admin", now_ms=runtime.clock())
+
+    result = evaluate(str(BUNDLED / f"events-{profile}.jsonl"), str(BUNDLED / "scenarios.json"), profile, setup=tune)
+    assert result["errors"] == []
+    malicious = {s.id for s in result["scenarios"] if s.malicious}
+    detected, benign = hardened_union(result)
+    assert benign == set(), "the four false-positive classes are suppressed, nothing else benign is hit"
+    assert malicious - detected == set(), "no exception hides an attack"
