@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, jsonify, request
 
 from . import runtime
+from .present import present_hit
 
 bp = Blueprint("api", __name__)
 
@@ -32,10 +33,10 @@ def summary():
 def hits():
     rt = runtime()
     suppressed = {"true": True, "false": False, "all": None}.get(request.args.get("suppressed", "false"))
-    return jsonify(rt.store.hits.list(rule_id=request.args.get("rule") or None,
-                                      source_ip=request.args.get("source_ip") or None,
-                                      suppressed=suppressed, limit=_int_arg("limit", 200, low=1, high=1000),
-                                      offset=_int_arg("offset", 0, high=1_000_000)))
+    return jsonify([present_hit(h) for h in rt.store.hits.list(
+        rule_id=request.args.get("rule") or None, source_ip=request.args.get("source_ip") or None,
+        suppressed=suppressed, limit=_int_arg("limit", 200, low=1, high=1000),
+        offset=_int_arg("offset", 0, high=1_000_000))])
 
 
 @bp.get("/hits/<int:hit_id>")
@@ -43,7 +44,7 @@ def hit(hit_id: int):
     found = runtime().store.hits.get(hit_id)
     if found is None:
         abort(404, description="no such hit")
-    return jsonify(found)
+    return jsonify(present_hit(found))
 
 
 @bp.get("/rules")

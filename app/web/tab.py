@@ -6,8 +6,9 @@ from datetime import datetime, timezone
 from flask import Blueprint, render_template
 
 from . import runtime
+from .present import present_hit
 
-bp = Blueprint("tab", __name__)
+bp = Blueprint("tab", __name__, template_folder="templates")
 
 
 @bp.app_template_filter("utc")
@@ -25,5 +26,5 @@ def debug():
 @bp.get("/index")
 def index():
     rt = runtime()
-    return render_template("index.html", counts=rt.store.hits.counts(), hits=rt.store.hits.list(limit=200),
+    return render_template("index.html", counts=rt.store.hits.counts(), hits=[present_hit(h) for h in rt.store.hits.list(limit=200)],
                            rules=rt.rules)
