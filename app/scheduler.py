@@ -66,6 +66,9 @@ def main() -> int:   # pragma: no cover - exercised by the end-to-end tests as a
     logging.basicConfig(level=os.environ.get("EXFILWATCH_LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     runtime = Runtime.from_env()
+    if not runtime.config.scheduler_enabled:
+        log.warning("EXFILWATCH_SCHEDULER_ENABLED is off: no rule runs on a schedule in this container")
+        return 0
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
