@@ -122,6 +122,8 @@ class RuleRunner:
         aql = render(rule, fields, span, exclusions=self.exclusions_for(rule), limit=limit)
         search = self.search_factory()
         try:
+            # The client pages without holding the whole result; the window's rows are gathered here because
+            # they commit in one transaction, and the LIMIT bounds them (a window reaching it is split).
             rows = list(search.rows(aql))
             hits = hits_from_rows(rule.id, rows)
             if len(rows) >= limit:
