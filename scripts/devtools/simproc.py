@@ -45,6 +45,8 @@ class SimProcess:
     # ---- lifecycle ------------------------------------------------------------------------------
     def command(self):
         cmd = [SIM_SCRIPT, "--port", "0", "--syslog-port", "0"]
+        if self.tls_dir is not None:
+            cmd += ["--syslog-tls-port", "0"]        # the TLS syslog listener exists only with --tls-dir
         events = self.events
         if events is None and self.empty:
             self._scratch = tempfile.TemporaryDirectory(prefix="qradar-sim-")
@@ -143,6 +145,11 @@ class SimProcess:
     @property
     def syslog_port(self):
         return self.ready["syslog_port"]
+
+    @property
+    def syslog_tls_port(self):
+        """The TLS syslog port (certificate signed by ca_path); None when started without tls_dir."""
+        return self.ready.get("syslog_tls_port")
 
     @property
     def ca_path(self):

@@ -18,6 +18,8 @@ def parse_args(argv):
     parser.add_argument("--token", default="qradar-sim-token", help="the SEC token the console accepts")
     parser.add_argument("--tls-dir", help="serve HTTPS; a CA is written to DIR/ca.pem")
     parser.add_argument("--syslog-port", type=int, default=0, help="UDP+TCP syslog port (0 = a free port)")
+    parser.add_argument("--syslog-tls-port", type=int, default=0,
+                        help="TLS syslog port, with --tls-dir only (0 = a free port)")
     parser.add_argument("--latency-ms", type=int, default=300, help="how long a search takes to execute")
     parser.add_argument("--regex-mode", choices=("full", "substring"), default="full",
                         help="MATCHES/IMATCHES: whole-value match (full) or search (substring)")
@@ -57,10 +59,14 @@ def main(argv=None):
         ssl_context, ca_path = server_context(args.tls_dir)
         print(f"[qradar-sim] HTTPS; CA certificate in {ca_path}", file=sys.stderr)
     http = ConsoleHTTPServer(("127.0.0.1", args.port), console, ssl_context)
-    syslog = SyslogServers(console.intake, port=args.syslog_port).start()
+    # The TLS syslog listener uses the HTTPS server's certificate: one CA (DIR/ca.pem) for all of the console,
+    # as a client trusts a deployment's CA, not each listener.
+    syslog = SyslogServers(console.intake, port=args.syslog_port, tls_context=ssl_context,
+                           tls_port=args.syslog_tls_port).start()
     scheme = "https" if ssl_context else "http"
     console.url = f"{scheme}://127.0.0.1:{http.server_address[1]}"
     console.syslog_port = syslog.port
+    console.syslog_tls_port = syslog.tls_port
 
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -68,7 +74,8 @@ def main(argv=None):
     # serve_forever runs in a thread: shutdown() must be called from another thread than the loop's.
     threading.Thread(target=http.serve_forever, kwargs={"poll_interval": 0.2}, name="http", daemon=True).start()
 
-    print(json.dumps({"ready": True, "url": console.url, "syslog_port": syslog.port, "profile": args.profile,
+    print(json.dumps({"ready": True, "url": console.url, "syslog_port": syslog.port,
+                      "syslog_tls_port": syslog.tls_port, "profile": args.profile,
                       "events": len(console.store), "token": args.token}), flush=True)
     while not stop.wait(1.0):
         pass

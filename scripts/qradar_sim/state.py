@@ -102,6 +102,7 @@ class Console:
         self.intake = SyslogIntake(self.store, self.catalog, self.rules)
         self.url = None
         self.syslog_port = None
+        self.syslog_tls_port = None          # set only when the stand-in runs with --tls-dir
 
     def revoke_token(self):
         self.config.token_revoked = True
@@ -128,7 +129,8 @@ class Console:
 
     def info(self):
         span = self.store.span()
-        return dict(self.config.public(), url=self.url, syslog_port=self.syslog_port, events=len(self.store),
+        return dict(self.config.public(), url=self.url, syslog_port=self.syslog_port,
+                    syslog_tls_port=self.syslog_tls_port, events=len(self.store),
                     span=list(span) if isinstance(span, (tuple, list)) else span,
                     searches=len(self.searches.ids()), offenses=len(self.offenses.all()),
                     faults=self.faults.active())

@@ -1,10 +1,13 @@
-"""Syslog intake on its own port, UDP and TCP (newline framing or RFC 6587 octet counting).
+"""Syslog intake on its own port, UDP and TCP (newline framing or RFC 6587 octet counting), and, as a
+QRadar event collector's "TLS Syslog" listener, TCP + TLS on a separate port with the same framing.
 
 Each message is kept for GET /sim/syslog; a LEEF message also becomes an event in the event store
 (so AQL sees it, as on a console) and goes through the offense rule engine.
 """
 import socket
 import socketserver
+import ssl
+import sys
 import threading
 import time
 
@@ -17,6 +20,9 @@ UNIVERSAL_LEEF_TYPE = 147
 FIRST_LOG_SOURCE_ID = 9000
 MAX_KEPT_MESSAGES = 10000
 MAX_TCP_FRAME = 1 << 20
+# A client that connects to the TLS port and never finishes the handshake holds only its own thread,
+# and only this long.
+TLS_HANDSHAKE_TIMEOUT_S = 30
 
 
 def _int_or_none(value):
@@ -122,8 +128,11 @@ def _octet_frames(buffer):
 
 
 class _TcpHandler(socketserver.BaseRequestHandler):
+    """A stream of frames; also serves the TLS port, where `request` is the already wrapped socket."""
+
     def handle(self):
         intake, peer = self.server.intake, "%s:%d" % self.client_address[:2]
+        transport = self.server.transport
         buffer = b""
         while True:
             try:
@@ -134,11 +143,11 @@ class _TcpHandler(socketserver.BaseRequestHandler):
                 break
             frames, buffer = _octet_frames(buffer + chunk)
             for frame in frames:
-                intake.receive(frame, "tcp", peer)
+                intake.receive(frame, transport, peer)
             if len(buffer) > MAX_TCP_FRAME:
                 buffer = b""                         # a runaway frame: drop it rather than grow forever
         if buffer.strip(b"\r\n\x00 "):
-            intake.receive(buffer, "tcp", peer)      # last message without a trailing newline
+            intake.receive(buffer, transport, peer)  # last message without a trailing newline
 
 
 class _UdpHandler(socketserver.BaseRequestHandler):
@@ -151,6 +160,36 @@ class _UdpHandler(socketserver.BaseRequestHandler):
 class _TcpServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
+    transport = "tcp"
+
+
+class _TlsServer(_TcpServer):
+    """TCP + TLS: the handshake runs in the connection's own thread (finish_request), so a client that
+    speaks plain TCP, distrusts the certificate or stalls only ends its own connection; the accept loop
+    and the other connections go on. After the handshake the TCP handler reads the decrypted stream."""
+
+    transport = "tls"
+
+    def __init__(self, address, ssl_context):
+        super().__init__(address, _TcpHandler)
+        self.ssl_context = ssl_context
+
+    def finish_request(self, request, client_address):
+        request.settimeout(TLS_HANDSHAKE_TIMEOUT_S)
+        try:
+            tls = self.ssl_context.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError) as error:     # wrap_socket closes the socket when it fails
+            print(f"[qradar-sim] syslog TLS handshake with {client_address[0]}:{client_address[1]} "
+                  f"failed: {error}", file=sys.stderr)
+            return
+        try:
+            tls.settimeout(None)                     # as on the TCP port: a sender may stay idle for long
+            super().finish_request(tls, client_address)
+        finally:
+            try:
+                tls.close()
+            except OSError:
+                pass
 
 
 class _UdpServer(socketserver.ThreadingUDPServer):
@@ -158,9 +197,9 @@ class _UdpServer(socketserver.ThreadingUDPServer):
 
 
 class SyslogServers:
-    """UDP and TCP listeners on the same port number."""
+    """UDP and TCP listeners on the same port number; with `tls_context`, also TLS on `tls_port`."""
 
-    def __init__(self, intake, host="127.0.0.1", port=0):
+    def __init__(self, intake, host="127.0.0.1", port=0, tls_context=None, tls_port=0):
         for _ in range(20):   # port 0: TCP picks one, UDP must get the same number; retry on a clash
             tcp = _TcpServer((host, port), _TcpHandler)
             try:
@@ -174,6 +213,16 @@ class SyslogServers:
             raise OSError("no port free for both UDP and TCP syslog")
         self.port = tcp.server_address[1]
         self._servers = [tcp, udp]
+        self.tls_port = None
+        if tls_context is not None:
+            try:
+                tls = _TlsServer((host, tls_port), tls_context)
+            except OSError:
+                tcp.server_close()
+                udp.server_close()
+                raise
+            self.tls_port = tls.server_address[1]
+            self._servers.append(tls)
         for server in self._servers:
             server.intake = intake
         self._threads = [threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.2},

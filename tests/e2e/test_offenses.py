@@ -1,5 +1,5 @@
 """Offenses end to end: the real pipeline hunts the bundled dataset on the stand-in, the dispatcher sends
-LEEF over the stand-in's syslog intake (TCP), its rule engine raises the offenses, and the app notes them
+LEEF over the stand-in's syslog intake (TCP, and TLS against the stand-in's CA), its rule engine raises the offenses, and the app notes them
 over REST. No part of the app is mocked; the clock is real time plus a shift the tests move forward.
 
 The false-positive scenarios (fp-*) are suppressed by exceptions elsewhere; here their hits are marked
@@ -172,6 +172,35 @@ def test_failed_sends_are_reported_then_retried_and_nothing_is_lost(empty_sim, h
     assert {g["status"] for g in groups} == {"noted"}
     assert OffenseGroups(runtime.store.db).by_key(failed[0]["group_key"])["attempts"] == 2
     assert {o["offense_source"] for o in offenses(empty_sim)} == hunted["live_sources"]
+
+
+def test_offense_events_over_tls_raise_the_offenses(empty_sim, hunted, make_runtime, tmp_path):
+    clock = ShiftedClock()
+    runtime, dispatcher = start(make_runtime, empty_sim, hunted, tmp_path, "tls", clock,
+                                port=empty_sim.syslog_tls_port, protocol="tls", ca_file=empty_sim.ca_path)
+    totals = drain(dispatcher, clock)
+    groups = OffenseGroups(runtime.store.db).list(limit=9999)
+    assert totals["failed"] == 0 and {g["status"] for g in groups} == {"noted"}
+    received = ours(empty_sim)
+    assert totals["sent"] == len(groups) == len(received)
+    assert {m["transport"] for m in received} == {"tls"}
+    assert {o["offense_source"] for o in offenses(empty_sim)} == hunted["live_sources"]
+
+
+def test_untrusted_tls_collector_is_a_failed_send_not_an_unverified_one(live_sim, empty_sim, hunted,
+                                                                        make_runtime, tmp_path):
+    # Another console's CA: a valid CA file, just not the one that signed this collector's certificate.
+    assert live_sim.ca_path != empty_sim.ca_path
+    clock = ShiftedClock()
+    runtime, dispatcher = start(make_runtime, empty_sim, hunted, tmp_path, "tls-untrusted", clock,
+                                port=empty_sim.syslog_tls_port, protocol="tls", ca_file=live_sim.ca_path)
+    summary = dispatcher.dispatch()
+    assert (summary.sent, summary.failed) == (0, 1)
+    assert "not trusted" in summary.errors[0]
+    failed = OffenseGroups(runtime.store.db).list(status="failed")
+    assert len(failed) == 1 and "not trusted" in failed[0]["last_error"]
+    # The handshake failed before any byte of the event was written, so nothing can be on its way.
+    assert empty_sim.admin("GET", "/sim/syslog") == [] and offenses(empty_sim) == []
 
 
 def test_rate_cap_is_respected(empty_sim, hunted, make_runtime, tmp_path):

@@ -1,6 +1,7 @@
-"""Syslog intake: UDP and TCP (newline and octet-counting framing), RFC 3164 / 5424 headers,
+"""Syslog intake: UDP, TCP and TLS (newline and octet-counting framing), RFC 3164 / 5424 headers,
 LEEF 1.0 / 2.0; events reach the event store and the offense rule engine."""
 import socket
+import ssl
 
 import pytest
 import requests
@@ -119,3 +120,62 @@ def test_offense_rules_can_index_on_another_field(sim):
         sim.admin("POST", "/sim/offense_rules", json=rules)
     bad = requests.post(sim.url + "/sim/offense_rules", json=[{"name": "no id"}])
     assert bad.status_code == 400
+
+
+# -- TLS syslog (only with --tls-dir) ---------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def tls_sim(tmp_path_factory):
+    with SimProcess(empty=True, latency_ms=50, tls_dir=str(tmp_path_factory.mktemp("syslog-tls"))) as process:
+        yield process
+
+
+def send_tls(sim, *frames, octet_counting=False):
+    """A client that verifies the intake's certificate against the stand-in's CA, as a sender must."""
+    context = ssl.create_default_context(cafile=sim.ca_path)
+    with socket.create_connection(("127.0.0.1", sim.syslog_tls_port), timeout=10) as raw:
+        with context.wrap_socket(raw, server_hostname="127.0.0.1") as sock:
+            for text in frames:
+                data = text.encode()
+                sock.sendall(b"%d %s" % (len(data), data) if octet_counting else data + b"\n")
+
+
+def test_tls_port_is_announced_only_with_a_tls_dir(sim, tls_sim):
+    assert sim.syslog_tls_port is None and sim.admin("GET", "/sim/info")["syslog_tls_port"] is None
+    assert isinstance(tls_sim.syslog_tls_port, int) and tls_sim.syslog_tls_port not in (0, tls_sim.syslog_port)
+    assert tls_sim.admin("GET", "/sim/info")["syslog_tls_port"] == tls_sim.syslog_tls_port
+
+
+def test_tls_leef_creates_an_offense(tls_sim):
+    before = len(tls_sim.admin("GET", "/sim/syslog"))
+    send_tls(tls_sim, LEEF1.format(src="10.30.0.1", sev=7))
+    offense = wait_until(lambda: offenses_for(tls_sim, "10.30.0.1"), message="offense")[0]
+    assert offense["status"] == "OPEN" and offense["event_count"] == 1 and offense["severity"] == 7
+    assert offense["description"] == "rclone to SFTP"
+
+    send_tls(tls_sim, LEEF2.format(src="10.30.0.1", sev=8), LEEF2.format(src="10.30.0.2", sev=2),
+             octet_counting=True)
+    messages = received(tls_sim, before + 3)[before:]
+    assert [m["transport"] for m in messages] == ["tls"] * 3
+    assert [m["leef"]["attributes"]["src"] for m in messages] == ["10.30.0.1", "10.30.0.1", "10.30.0.2"]
+    assert wait_until(lambda: offenses_for(tls_sim, "10.30.0.1")[0]["event_count"] == 2, message="update")
+
+
+def test_plain_tcp_on_the_tls_port_neither_crashes_nor_blocks_the_intake(tls_sim):
+    before = len(tls_sim.admin("GET", "/sim/syslog"))
+    idle = socket.create_connection(("127.0.0.1", tls_sim.syslog_tls_port), timeout=10)   # never says a word
+    try:
+        with socket.create_connection(("127.0.0.1", tls_sim.syslog_tls_port), timeout=10) as plain:
+            plain.sendall(LEEF1.format(src="10.30.0.66", sev=9).encode() + b"\n")
+            # The stand-in ends the failed handshake: read until it closes (an alert may come first).
+            try:
+                while plain.recv(4096):
+                    pass
+            except ConnectionResetError:
+                pass
+        send_tls(tls_sim, LEEF1.format(src="10.30.0.67", sev=4))
+        wait_until(lambda: offenses_for(tls_sim, "10.30.0.67"), message="offense after the plain client")
+    finally:
+        idle.close()
+    messages = tls_sim.admin("GET", "/sim/syslog")[before:]
+    assert [m["leef"]["attributes"]["src"] for m in messages] == ["10.30.0.67"], "plain text is not a message"
+    assert offenses_for(tls_sim, "10.30.0.66") == []
