@@ -1,4 +1,4 @@
-"""Fault injection: route faults (error status, latency, dropped connection) and search faults.
+"""Fault injection: route faults (error status, latency, dropped connection, garbage body) and search faults.
 
 Faults come from `--faults FILE` (a JSON list) at start and from POST /sim/faults at run time.
 A fault with `count` N applies to the next N matching calls, then retires; `count: -1` never retires.
@@ -28,10 +28,16 @@ def _validate(fault):
     route = fault.get("route")
     if not isinstance(route, str) or " " not in route.strip():
         raise FaultError('a route fault needs "route": "METHOD /path" (templates like {id} and * allowed)')
-    actions = [k for k in ("status", "latency_ms", "drop") if fault.get(k) not in (None, False)]
+    actions = [k for k in ("status", "latency_ms", "drop", "garbage") if fault.get(k) not in (None, False)]
+    if "garbage" in actions and "status" in actions:
+        actions.remove("status")   # garbage may carry its own HTTP status (default 200)
     if len(actions) != 1:
-        raise FaultError("a route fault needs exactly one of status, latency_ms, drop")
-    if "status" in fault:
+        raise FaultError("a route fault needs exactly one of status, latency_ms, drop, garbage")
+    if "garbage" in fault:
+        if not isinstance(fault["garbage"], str):
+            raise FaultError("garbage is the raw text the console answers instead of JSON")
+        fault.setdefault("status", 200)
+    elif "status" in fault:
         fault.setdefault("code", 1010 if fault["status"] == 503 else 1020)
     return fault
 

@@ -4,10 +4,11 @@ from urllib.parse import unquote
 
 
 class Reply:
-    def __init__(self, status=200, body=None, headers=None):
+    def __init__(self, status=200, body=None, headers=None, raw=None):
         self.status = status
         self.body = body
         self.headers = headers or {}
+        self.raw = raw          # bytes sent as they are (a garbage fault: what a failing proxy answers)
 
 
 class Request:

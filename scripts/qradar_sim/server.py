@@ -50,9 +50,13 @@ class ConsoleRequestHandler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     def _send(self, reply):
-        body = b"" if reply.body is None else json.dumps(reply.body).encode("utf-8")
+        if reply.raw is not None:
+            body, content_type = reply.raw, "text/html;charset=UTF-8"
+        else:
+            body = b"" if reply.body is None else json.dumps(reply.body).encode("utf-8")
+            content_type = "application/json;charset=UTF-8"
         self.send_response(reply.status)
-        self.send_header("Content-Type", "application/json;charset=UTF-8")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         for name, value in reply.headers.items():
             self.send_header(name, value)
@@ -120,6 +124,8 @@ class ConsoleRequestHandler(BaseHTTPRequestHandler):
                     return None, template, "drop"
                 if fault and fault.get("latency_ms"):
                     time.sleep(fault["latency_ms"] / 1000.0)
+                if fault and fault.get("garbage") is not None:
+                    return Reply(fault["status"], raw=fault["garbage"].encode("utf-8")), template, "garbage"
                 if fault and fault.get("status"):
                     raise ApiError(fault["status"], fault["code"], fault.get("message"),
                                    fault.get("description"))

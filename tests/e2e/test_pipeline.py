@@ -51,6 +51,10 @@ FAULTS = {
     "searches ending in ERROR": [{"kind": "search_error", "count": 2}],
     "slow console": [{"route": "GET /api/ariel/searches/{id}", "count": 5, "latency_ms": 400}],
     "500 on delete": [{"route": "DELETE /api/ariel/searches/{id}", "count": 3, "status": 500}],
+    "garbage bodies": [{"route": "GET /api/ariel/searches/{id}/results", "count": 2,
+                        "garbage": "<html><body>502 Bad Gateway</body></html>"},
+                       {"route": "GET /api/ariel/searches/{id}", "count": 1, "garbage": '{"search_id": "trunc'},
+                       {"route": "POST /api/ariel/searches", "count": 1, "status": 502, "garbage": "proxy error"}],
 }
 
 

@@ -141,3 +141,20 @@ def test_unlimited_fault_stays_until_cleared(sim):
     assert [sim.api("GET", "/api/system/about").status_code for _ in range(3)] == [503] * 3
     sim.admin("DELETE", "/sim/faults")
     wait_until(lambda: sim.api("GET", "/api/system/about").status_code == 200, timeout=5, message="cleared")
+
+
+def test_garbage_fault_answers_raw_text_instead_of_json(sim):
+    sim.admin("POST", "/sim/faults", json={"route": "GET /api/system/about", "count": 1,
+                                           "garbage": "<html>502 Bad Gateway</html>", "status": 502})
+    first = sim.api("GET", "/api/system/about")
+    assert first.status_code == 502 and first.text == "<html>502 Bad Gateway</html>"
+    assert first.headers["Content-Type"].startswith("text/html")
+    second = sim.api("GET", "/api/system/about")
+    assert second.status_code == 200 and "external_version" in second.json()
+
+
+def test_garbage_fault_must_be_text(sim):
+    import requests
+    response = requests.post(sim.url + "/sim/faults", json={"route": "GET /api/system/about", "garbage": 5},
+                             verify=sim.verify, timeout=30)
+    assert response.status_code == 400 and "garbage" in response.text
