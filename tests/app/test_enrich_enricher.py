@@ -12,7 +12,6 @@ from app.pipeline.enrich import Enricher
 from app.pipeline.hit import hits_from_rows
 from app.pipeline.run import WindowContext
 from app.qradar.errors import ConsoleUnavailableError
-from app.store import Store
 from app.store.enrichment import EnrichmentRepository
 
 MINUTE = 60_000
@@ -70,13 +69,6 @@ class Searches:
     def rows(self, aql):
         self.aql.append(aql)
         return iter(self.processes)
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "s.db")
-    yield s
-    s.close()
 
 
 @pytest.fixture

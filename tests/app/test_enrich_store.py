@@ -2,15 +2,7 @@
 import pytest
 
 from app.pipeline.hit import hits_from_rows
-from app.store import Store
 from app.store.enrichment import EnrichmentRepository
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "s.db")
-    yield s
-    s.close()
 
 
 @pytest.fixture

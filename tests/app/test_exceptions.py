@@ -4,19 +4,11 @@ import json
 
 import pytest
 
-from app.store import Store
 from app.store.exceptions import ExceptionError, ExceptionRepository, validate_spec
 
 NOW = 1_800_000_000_000
 DAY = 86_400_000
 EXAMPLE = "scripts/scenarios/exceptions-example.json"
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "s.db")
-    yield s
-    s.close()
 
 
 @pytest.fixture

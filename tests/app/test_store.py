@@ -4,20 +4,12 @@ import sqlite3
 import pytest
 
 from app.pipeline.hit import MalformedRowError, hits_from_rows
-from app.store import Store
 from app.store.db import MIGRATIONS, Database
 
 
 def row(t, cmd="rclone.exe copy a b", **kw):
     return {"ew_time": t, "ew_sourceip": "10.0.0.1", "ew_command_line": cmd, "ew_payload": f"payload {cmd}",
             "ew_destinationport": 22, "EventTime": "x"} | kw
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "s.db")
-    yield s
-    s.close()
 
 
 def test_planning_records_windows_and_checkpoint_together(store):
