@@ -56,6 +56,15 @@ def rules():
                     for r in rt.rules.values()])
 
 
+@bp.get("/exceptions")
+def exceptions():
+    """The tuning exceptions in force (read-only here; editing is the admin page's) with what each suppressed,
+    so an analyst can see why a hit is missing from the default view."""
+    repository = runtime().exceptions
+    counts = repository.suppression_counts()
+    return jsonify([e.as_dict() | {"suppressed": counts.get(e.id, {})} for e in repository.list()])
+
+
 @bp.get("/windows")
 def windows():
     statuses = [s for s in request.args.get("status", "").split(",") if s] or None

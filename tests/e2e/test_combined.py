@@ -54,3 +54,16 @@ def test_exceptions_enrichment_and_offenses_together(live_sim, live_dataset, mak
     assert (summary.sent, summary.noted, summary.pending) == (0, 0, 0)
     assert len(ours(live_sim)) == messages
     assert len([o for o in offenses(live_sim) if o["id"] not in before]) == len(malicious)
+
+
+def test_exceptions_and_their_counts_are_visible_to_analysts(live_sim, live_dataset, make_runtime):
+    from app import create_app
+    runtime = make_runtime(live_sim, name="visible")
+    runtime.rules = with_window(runtime.rules, 360)
+    runtime.exceptions.import_file(EXCEPTIONS, actor="admin", now_ms=runtime.clock())
+    start, end = span(live_dataset["scenarios"])
+    runtime.hunt("t1048-002-web-upload", start, end)
+    listed = create_app(runtime).test_client().get("/api/exceptions").get_json()
+    assert len(listed) == 8 and all(e["reason"] and e["author"] for e in listed)
+    suppressed = sum(e["suppressed"]["hits"] for e in listed)
+    assert suppressed == runtime.store.hits.counts()["suppressed"] > 0
