@@ -6,7 +6,6 @@ a `drop` fault closes the connection without writing a byte, as a console behind
 """
 import json
 import socket
-import ssl
 import sys
 import time
 import traceback
@@ -18,6 +17,7 @@ from .admin_routes import admin
 from .api_routes import api
 from .errors import ApiError, CODE_BAD_VERSION, CODE_UNAUTHORIZED
 from .routing import Reply, Request
+from .tls import serve_over_tls
 
 LATEST_VERSION = "20.0"
 # API versions a 7.5 console answers to (older ones are long removed); anything else is a 422.
@@ -182,15 +182,5 @@ class ConsoleHTTPServer(ThreadingHTTPServer):
         # holds up the accept loop.
         if self.ssl_context is None:
             return super().finish_request(request, client_address)
-        request.settimeout(30)
-        try:
-            tls = self.ssl_context.wrap_socket(request, server_side=True)
-        except (ssl.SSLError, OSError):
-            return
-        try:
-            super().finish_request(tls, client_address)
-        finally:
-            try:
-                tls.close()
-            except OSError:
-                pass
+        serve_over_tls(self.ssl_context, request, lambda tls: super(ConsoleHTTPServer, self).finish_request(
+            tls, client_address))

@@ -6,12 +6,12 @@ Each message is kept for GET /sim/syslog; a LEEF message also becomes an event i
 """
 import socket
 import socketserver
-import ssl
 import sys
 import threading
 import time
 
 from .leef import LeefError, parse_leef, parse_syslog
+from .tls import serve_over_tls
 
 # What the console's DSM would map a LEEF vendor to: log source type and (QID, category) of its events.
 VENDOR_LOG_SOURCE_TYPES = {"exfilwatch": 4000}
@@ -22,7 +22,6 @@ MAX_KEPT_MESSAGES = 10000
 MAX_TCP_FRAME = 1 << 20
 # A client that connects to the TLS port and never finishes the handshake holds only its own thread,
 # and only this long.
-TLS_HANDSHAKE_TIMEOUT_S = 30
 
 
 def _int_or_none(value):
@@ -175,21 +174,13 @@ class _TlsServer(_TcpServer):
         self.ssl_context = ssl_context
 
     def finish_request(self, request, client_address):
-        request.settimeout(TLS_HANDSHAKE_TIMEOUT_S)
-        try:
-            tls = self.ssl_context.wrap_socket(request, server_side=True)
-        except (ssl.SSLError, OSError) as error:     # wrap_socket closes the socket when it fails
+        def failed(error):
             print(f"[qradar-sim] syslog TLS handshake with {client_address[0]}:{client_address[1]} "
                   f"failed: {error}", file=sys.stderr)
-            return
-        try:
-            tls.settimeout(None)                     # as on the TCP port: a sender may stay idle for long
-            super().finish_request(tls, client_address)
-        finally:
-            try:
-                tls.close()
-            except OSError:
-                pass
+
+        # idle_timeout_s=None as on the TCP port: a sender may stay idle for long between messages.
+        serve_over_tls(self.ssl_context, request, lambda tls: super(_TlsServer, self).finish_request(
+            tls, client_address), idle_timeout_s=None, on_failure=failed)
 
 
 class _UdpServer(socketserver.ThreadingUDPServer):

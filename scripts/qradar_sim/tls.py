@@ -72,3 +72,27 @@ def server_context(directory):
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(paths["server.pem"], paths["server-key.pem"])
     return context, paths["ca.pem"]
+
+
+HANDSHAKE_TIMEOUT_S = 30
+
+
+def serve_over_tls(context, sock, serve, *, idle_timeout_s=HANDSHAKE_TIMEOUT_S, on_failure=None):
+    """Negotiates TLS on an accepted socket in the connection's own thread (so a slow or broken client never
+    holds up the accept loop), then runs `serve(tls_socket)` and closes it. A failed handshake only loses its
+    own connection: `on_failure(error)` is told, and wrap_socket has already closed the socket."""
+    sock.settimeout(HANDSHAKE_TIMEOUT_S)
+    try:
+        tls = context.wrap_socket(sock, server_side=True)
+    except (ssl.SSLError, OSError) as error:
+        if on_failure:
+            on_failure(error)
+        return
+    try:
+        tls.settimeout(idle_timeout_s)
+        serve(tls)
+    finally:
+        try:
+            tls.close()
+        except OSError:
+            pass
