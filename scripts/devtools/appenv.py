@@ -30,6 +30,16 @@ def app_environ(sim, app_root: str, **extra: str) -> dict:
     return env
 
 
+def app_runtime(sim, app_root: str, *, rules=None, clock=None, **config):
+    """A real Runtime pointed at the stand-in through the platform's environment; `config` overrides
+    AppConfig settings (a stand-in answers fast, so callers usually shorten the waits)."""
+    from app.config import AppConfig
+    from app.runtime import Runtime
+    env = app_environ(sim, app_root)
+    extra = {"clock": clock} if clock else {}
+    return Runtime(AppConfig.from_env(env, **config), environ=env, rules=rules, **extra)
+
+
 def hunt_all(runtime, start_ms: int, end_ms: int) -> dict:
     """Every enabled rule over [start, end): the retro-hunt path of the real pipeline."""
     return {rule.id: runtime.hunt(rule.id, start_ms, end_ms) for rule in runtime.enabled_rules()}

@@ -15,10 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from app.config import AppConfig
-from app.runtime import Runtime
-
-from .appenv import app_environ, hunt_all
+from .appenv import app_runtime, hunt_all
 from .simproc import SimProcess
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,9 +75,8 @@ def main(argv=None) -> int:
             figures.update(seed_search_s=round(seconds, 2), seed_search_rows=rows,
                            seed_search_s_per_million=round(seconds * 1e6 / info["events"], 2),
                            seed_search_fraction_of_budget=round(seconds / SEARCH_BUDGET_S, 3))
-            env = app_environ(sim, str(Path(scratch) / "app"))
-            runtime = Runtime(AppConfig.from_env(env, initial_wait_s=0.05, poll_wait_s=10, search_timeout_s=1800),
-                              environ=env)
+            runtime = app_runtime(sim, str(Path(scratch) / "app"), initial_wait_s=0.05, poll_wait_s=10,
+                                  search_timeout_s=1800)
             started = time.perf_counter()
             runs = hunt_all(runtime, start, end + 1)
             hunt_s = time.perf_counter() - started

@@ -17,11 +17,10 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from app.pipeline.offenses import SETTINGS_KEY as OFFENSES_KEY
-from app.runtime import Runtime
 from app.scheduler import build_scheduler
 from app.store.offenses import OffenseGroups
 
-from .appenv import app_environ, hunt_all
+from .appenv import app_runtime, hunt_all
 from .simproc import SimProcess
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,7 +68,7 @@ def main(argv=None) -> int:
     with SimProcess(profile=args.profile, tls_dir=str(workdir / "tls"), latency_ms=50) as sim:
         info = sim.admin("GET", "/sim/info")
         print(f"[demo] stand-in at {sim.url} with {info['events']} events", flush=True)
-        runtime = Runtime.from_env(app_environ(sim, str(workdir / "app")))
+        runtime = app_runtime(sim, str(workdir / "app"))
         # The exceptions the administrator of the dataset's fictional company configured for its four
         # known false-positive classes (docs/tuning.md).
         imported = runtime.exceptions.import_file(EXCEPTIONS, actor="demo", now_ms=runtime.clock())
@@ -78,7 +77,7 @@ def main(argv=None) -> int:
         threading.Thread(target=server.serve_forever, name="web", daemon=True).start()
         print(f"[demo] ExfilWatch at http://127.0.0.1:{server.server_port}/", flush=True)
         start, end = info["span"]
-        print(f"[demo] hunting every enabled rule over the dataset span", flush=True)
+        print("[demo] hunting every enabled rule over the dataset span", flush=True)
         for rule_id, run in hunt_all(runtime, start, end + 1).items():
             print(f"[demo]   {rule_id:<40} {run.status:<8} windows {run.windows_done:>3} done "
                   f"{run.windows_failed:>2} failed  {run.new_hits:>5} new hits", flush=True)

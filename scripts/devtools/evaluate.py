@@ -12,28 +12,23 @@ import sys
 import tempfile
 from pathlib import Path
 
-from app.config import AppConfig
-from app.runtime import Runtime
-
-from .appenv import app_environ, hunt_all
+from .appenv import app_runtime, hunt_all
 from .scoring import Scenario, count_events, score
 from .simproc import SimProcess
 
 CONTRACT_KEYS = ("detected", "missed", "false_positives", "recall")
 
 
-def evaluate(events: str, scenarios_path: str, profile: str = "seed", *, exceptions: str | None = None,
-             workdir: str | None = None, setup=None) -> dict:
+def evaluate(events: str, scenarios_path: str, profile: str = "seed", *, setup=None) -> dict:
     """Runs the evaluation; returns {"rules": {rule_id: score}, "scenarios": [...], "errors": [...]}.
 
     `setup(runtime)` may configure the runtime before the hunt (the exceptions of a deployment, say)."""
     scenarios = [Scenario.from_json(s) for s in json.loads(Path(scenarios_path).read_text())]
     with open(events, encoding="utf-8") as handle:
         per_scenario = count_events(handle)
-    with tempfile.TemporaryDirectory(prefix="exfilwatch-eval-", dir=workdir) as scratch:
+    with tempfile.TemporaryDirectory(prefix="exfilwatch-eval-") as scratch:
         with SimProcess(events=events, profile=profile, tls_dir=str(Path(scratch) / "tls"), latency_ms=20) as sim:
-            env = app_environ(sim, str(Path(scratch) / "app"))
-            runtime = Runtime(AppConfig.from_env(env, initial_wait_s=0.05, poll_wait_s=5), environ=env)
+            runtime = app_runtime(sim, str(Path(scratch) / "app"), initial_wait_s=0.05, poll_wait_s=5)
             try:
                 if setup:
                     setup(runtime)

@@ -6,6 +6,7 @@ with such a hit is a false positive.
 """
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass
 from typing import Iterable, Mapping
@@ -61,7 +62,6 @@ def score(scenarios: list[Scenario], hits: Iterable[Mapping], rule_ids: Iterable
 
 
 def count_events(lines: Iterable[str]) -> Counter:
-    import json
     counts = Counter()
     for line in lines:
         if line.strip():

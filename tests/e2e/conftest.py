@@ -10,14 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from app.config import AppConfig
-from app.runtime import Runtime
-from devtools.appenv import app_environ
+from devtools.appenv import app_runtime
 from devtools.simproc import SimProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "scripts" / "scenarios" / "data"
 MINUTE = 60_000
+FAST = {"initial_wait_s": 0.02, "poll_wait_s": 2}   # the stand-in answers at once: no need to wait a second
 
 
 def shift_dataset(profile: str, out_dir: Path, end_ms: int) -> tuple[Path, list[dict], int]:
@@ -70,10 +69,8 @@ def with_window(rules: dict, minutes: int) -> dict:
 def make_runtime(tmp_path):
     created = []
 
-    def make(sim, name="app", rules=None, **config):
-        settings = {"initial_wait_s": 0.02, "poll_wait_s": 2, "db_path": None} | config
-        env = app_environ(sim, str(tmp_path / name))
-        runtime = Runtime(AppConfig.from_env(env, **settings), environ=env, rules=rules)
+    def make(sim, name="app", rules=None, clock=None, **config):
+        runtime = app_runtime(sim, str(tmp_path / name), rules=rules, clock=clock, **(FAST | config))
         created.append(runtime)
         return runtime
 
@@ -105,8 +102,7 @@ def span(scenarios):
 @pytest.fixture(scope="module")
 def reference(live_sim, live_dataset, tmp_path_factory):
     """One big hunt over the dataset, 6-hour windows: the hits every other path must reproduce."""
-    env = app_environ(live_sim, str(tmp_path_factory.mktemp("reference")))
-    runtime = Runtime(AppConfig.from_env(env, initial_wait_s=0.02, poll_wait_s=2), environ=env)
+    runtime = app_runtime(live_sim, str(tmp_path_factory.mktemp("reference")), **FAST)
     runtime.rules = with_window(runtime.rules, 360)
     start, end = span(live_dataset["scenarios"])
     for rule in runtime.enabled_rules():

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import pytest
 
-from app.config import AppConfig
 from app.pipeline.exceptions import ExceptionFilter, ExceptionPushDown
-from app.runtime import Runtime
 from app.store.exceptions import ExceptionRepository
-from devtools.appenv import app_environ
+from devtools.appenv import app_runtime
 
-from .conftest import DATA, span, with_window
+from .conftest import DATA, FAST, span, with_window
 
 EXAMPLE = DATA.parent / "exceptions-example.json"
 FP = {"fp-1-admin-winscp": "FP-1 ", "fp-2-backup-rclone": "FP-2 ", "fp-3-devops-curl-artifacts": "FP-3 ",
@@ -23,8 +21,7 @@ FP = {"fp-1-admin-winscp": "FP-1 ", "fp-2-backup-rclone": "FP-2 ", "fp-3-devops-
 
 
 def build_runtime(sim, root, *, push_down=False, **config):
-    env = app_environ(sim, str(root))
-    runtime = Runtime(AppConfig.from_env(env, initial_wait_s=0.02, poll_wait_s=2, **config), environ=env)
+    runtime = app_runtime(sim, str(root), **(FAST | config))
     runtime.rules = with_window(runtime.rules, 360)
     repository = ExceptionRepository(runtime.store.db, rule_ids=runtime.rules)
     runtime.runner.processors = [ExceptionFilter(repository, runtime.client, runtime.clock)]

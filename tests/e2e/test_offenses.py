@@ -16,9 +16,10 @@ import pytest
 
 from app.pipeline.offenses import SETTINGS_KEY, OffenseDispatcher
 from app.store.offenses import OffenseGroups
+from devtools.appenv import app_runtime
 from devtools.simproc import SimProcess, wait_until
 
-from .conftest import span, with_window
+from .conftest import FAST, span, with_window
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -36,12 +37,8 @@ class ShiftedClock:
 @pytest.fixture(scope="module")
 def hunted(live_sim, live_dataset, tmp_path_factory):
     """The dataset hunted once by every enabled rule; fp-* hits marked suppressed. Tests copy the store."""
-    from app.config import AppConfig
-    from app.runtime import Runtime
-    from devtools.appenv import app_environ
     directory = tmp_path_factory.mktemp("offenses-hunt")
-    env = app_environ(live_sim, str(directory))
-    runtime = Runtime(AppConfig.from_env(env, initial_wait_s=0.02, poll_wait_s=2), environ=env)
+    runtime = app_runtime(live_sim, str(directory), **FAST)
     runtime.rules = with_window(runtime.rules, 360)
     start, end = span(live_dataset["scenarios"])
     for rule in runtime.enabled_rules():

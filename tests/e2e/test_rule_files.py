@@ -7,9 +7,10 @@ import json
 import pytest
 
 from app.detection.rule import load_rules
+from devtools.appenv import app_runtime
 from devtools.simproc import SimProcess
 
-from .conftest import MINUTE
+from .conftest import FAST, MINUTE
 
 # The console profiles of DESIGN.md: logical field -> property name, and whether "Process Name" holds the
 # image's file name or its full path. Written here from the design table, not imported from the stand-in.
@@ -80,11 +81,7 @@ def hunted(tmp_path_factory):
         path = directory / "events.jsonl"
         path.write_text("".join(json.dumps(e) + "\n" for e in events))
         with SimProcess(events=str(path), profile=profile, regex_mode=mode, tls_dir=str(directory / "tls")) as sim:
-            from app.config import AppConfig
-            from app.runtime import Runtime
-            from devtools.appenv import app_environ
-            env = app_environ(sim, str(directory / "app"))
-            runtime = Runtime(AppConfig.from_env(env, initial_wait_s=0.02, poll_wait_s=2), environ=env)
+            runtime = app_runtime(sim, str(directory / "app"), **FAST)
             sources = {}
             for rule in rules.values():
                 summary = runtime.hunt(rule.id, BASE_TIME, BASE_TIME + (len(expected) + 2) * 1000 + MINUTE)
