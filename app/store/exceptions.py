@@ -19,20 +19,22 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from . import regex_safety
 from .db import Database
+from .exception_text import ANY_DOMAIN, MAX_MATCH_CHARS, describe_condition, is_bare_name
 
 # field -> (operator, can the console evaluate it against the event itself)
 FIELDS = {
-    "username": ("equals", True),           # DOMAIN\user, case-insensitive; without a domain: any domain
+    "username": ("equals", True),           # DOMAIN\user exactly; *\user: any domain or none; user: no domain
     "source_ip": ("cidr", True),
     "destination_ip": ("cidr", True),
     "destination_port": ("equals", True),
     "destination_domain": ("domain", True),  # exact host name, or *.suffix for any sub-domain
-    "process_image": ("glob", True),        # a bare name matches the file name, a path the full path
+    "process_image": ("glob", True),        # a path: the full path; a bare name: file name AND the PE name agree
     "parent_image": ("glob", True),
     "command_line": ("regex", True),        # case-insensitive search anywhere in the command line
-    "source_host": ("glob", False),         # asset host name or log source name
-    "tool": ("equals", False),              # the tool enrichment identified (rclone, winscp, ...)
+    "source_host": ("glob", False),         # the asset model's host name for the source IP (not the endpoint's)
+    "tool": ("equals", False),              # the tool enrichment identified, never a renamed binary
     "reference_set": ("in_set", False),     # {"field": <one of the above>, "set": <reference set name>}
 }
 SET_FIELDS = ("username", "source_ip", "destination_ip", "destination_port", "destination_domain",
@@ -61,14 +63,24 @@ def regex_literal(text: str) -> str:
     return "".join(out)
 
 
-def glob_regex(pattern: str, *, path: bool) -> str:
+def _capped(body: str, limit: int) -> str:
+    return f"(?s)^(?=.{{0,{limit}}}$)(?:{body})$"
+
+
+def glob_regex(pattern: str, *, path: bool, limit: int = 32767, optional_extension: bool = False) -> str:
     """`*` any run, `?` one character, the rest literal. For paths, a pattern without a separator is
     tested against the file name (the part after the last \\ or /), so `rclone.exe` matches both a bare
-    image name and a full path, while `C:\\Tools\\*` needs the full path."""
-    body = "".join(".*" if c == "*" else "." if c == "?" else regex_literal(c) for c in pattern)
-    if path and not any(sep in pattern for sep in "\\/"):
+    image name and a full path, while `C:\\Tools\\*` needs the full path. `optional_extension`: a final
+    literal `.ext` may be absent (PE original file names are written `PSCP` as well as `pscp.exe`)."""
+    stem, extension = pattern, ""
+    if optional_extension and "." in pattern and not set(pattern.rpartition(".")[2]) & set("*?"):
+        stem, _, extension = pattern.rpartition(".")
+    body = "".join(".*" if c == "*" else "." if c == "?" else regex_literal(c) for c in stem)
+    if extension:
+        body += f"(?:{regex_literal('.' + extension)})?"
+    if path and is_bare_name(pattern):
         body = r"(?:.*[\\/])?" + body
-    return f"(?s)^(?:{body})$"
+    return _capped(body, limit)
 
 
 @dataclass(frozen=True)
@@ -87,22 +99,35 @@ class Condition:
     def pattern(self) -> str | None:
         """The expression that decides this condition on text values, matched whole and ignoring case
         (IMATCHES on the console, re.fullmatch(..., re.I) here); None for non-text conditions."""
+        limit = MAX_MATCH_CHARS.get(self.field)
         if self.op == "equals" and self.field == "username":
-            user = regex_literal(self.value)
-            return f"^(?:{user})$" if "\\" in self.value else rf"^(?:(?:[^\\]*\\)?{user})$"
+            if self.value.startswith(ANY_DOMAIN):
+                return _capped(rf"(?:[^\\]+\\)?{regex_literal(self.value[2:])}", limit)
+            return _capped(regex_literal(self.value), limit)
         if self.op == "equals" and self.field == "tool":
-            return f"^(?:{regex_literal(self.value)})$"
+            return _capped(regex_literal(self.value), limit)
         if self.op == "domain":
             if self.value.startswith("*."):
-                return rf"^(?:.+\.{regex_literal(self.value[2:])})\.?$"
-            return rf"^(?:{regex_literal(self.value)})\.?$"
+                return _capped(rf".+\.{regex_literal(self.value[2:])}\.?", limit)
+            return _capped(rf"{regex_literal(self.value)}\.?", limit)
         if self.op == "glob":
-            return glob_regex(self.value, path=self.field != "source_host")
+            return glob_regex(self.value, path=self.field != "source_host", limit=limit)
         if self.op == "regex":
             match = _LEADING_FLAGS.match(self.value)
             flags, body = ("s" + match.group(1), self.value[match.end():]) if match else ("s", self.value)
-            return f"(?{''.join(sorted(set(flags)))}).*(?:{body}).*"
+            return f"(?{''.join(sorted(set(flags)))})^(?=.{{0,{limit}}}$).*(?:{body}).*"
         return None
+
+    def original_name_pattern(self) -> str | None:
+        """For a bare image name: what the PE original file name must match too, when the event has one.
+        A renamed binary (pscp.exe saved as rclone.exe) then never matches a name exception."""
+        if self.field == "process_image" and is_bare_name(str(self.value)):
+            return glob_regex(self.value, path=False, limit=255, optional_extension=True)
+        return None
+
+    def describe(self) -> str:
+        """What the condition matches, in words (the admin page shows it)."""
+        return describe_condition(self)
 
 
 @dataclass(frozen=True)
@@ -135,7 +160,12 @@ class TuningException:
 
     def as_dict(self) -> dict:
         return {"id": self.id, **self.spec(), "created_ms": self.created_ms, "updated_ms": self.updated_ms,
-                "updated_by": self.updated_by, "deleted_ms": self.deleted_ms}
+                "updated_by": self.updated_by, "deleted_ms": self.deleted_ms, "matches": self.matches()}
+
+    def matches(self) -> str:
+        """Exactly what the exception suppresses, in words: every condition, joined by AND."""
+        scope = f"hits of rule {self.rule_id}" if self.rule_id else "hits of every rule"
+        return f"{scope} where " + " AND ".join(c.describe() for c in self.conditions)
 
 
 # -- validation -------------------------------------------------------------------------------------------
@@ -154,6 +184,17 @@ def _check_pattern(pattern: str, what: str) -> None:
         re.compile(pattern)
     except re.error as exc:
         raise ExceptionError(f"{what}: not a valid regular expression ({exc})") from None
+
+
+def _check_username(value: str, where: str) -> None:
+    account = value[2:] if value.startswith(ANY_DOMAIN) else value
+    domain, _, user = account.rpartition("\\")
+    if "*" in account or "?" in account:
+        raise ExceptionError(f"{where}: {value!r}: the only wildcard is a leading *\\ (any domain), "
+                             "e.g. *\\svc_backup")
+    if not user or (account.count("\\") and not domain) or account.count("\\") > 1 or \
+            (value.startswith(ANY_DOMAIN) and domain):
+        raise ExceptionError(f"{where}: {value!r} must be DOMAIN\\user, *\\user or a user name without a domain")
 
 
 def validate_condition(raw, where: str) -> Condition:
@@ -191,11 +232,18 @@ def validate_condition(raw, where: str) -> Condition:
         if not isinstance(value, str) or not value or "\x00" in value or len(value) > MAX_TEXT:
             raise ExceptionError(f"{where}: a regular expression of 1 to {MAX_TEXT} characters is needed")
         _check_pattern(value, where)
+        try:
+            regex_safety.check(value)
+        except regex_safety.UnsafePattern as exc:
+            raise ExceptionError(f"{where}: this pattern could take very long on crafted command lines: {exc}") \
+                from None
         if any(token in value for token in _PYTHON_ONLY):
             raise ExceptionError(f"{where}: (?P<..>), (?P=..) and (?#..) are not understood by the console's "
                                  "regular expressions; use (?<name>..) or plain groups")
     else:
         value = _text(value, where)
+        if name == "username":
+            _check_username(value, where)
         if op == "domain":
             value = value.lower().rstrip(".")
             if "*" in value[2:] or ("*" in value and not value.startswith("*.")) or len(value) < 3:

@@ -1,0 +1,153 @@
+"""Which administrator regular expressions may run on attacker-controlled text.
+
+A backtracking engine (Python's `re` here, Java's on the console for pushed-down exceptions) can take time
+exponential or polynomial in the text for some patterns, and the attacker writes the text. A pattern is
+accepted when its cost is at most quadratic in the text, which the length cap of the condition then bounds:
+
+- no back-references (`\\1`, `(?P=name)`) and no conditional groups;
+- an open-ended part (`*`, `+`, `{n,}`, or a bound above 1000) over one character is *delimited* when the
+  characters that may follow it are all ones it cannot match (`"[^"]*"`, `[a-z0-9-]+\\.`, `[^\\s"]+$`):
+  where it stops is then decided by the text, and backtracking into it finds nothing. At most ONE
+  open-ended part may be undelimited (`rclone.*sync` is fine, `a.*b.*c` is not: each extra one multiplies
+  the work by the length of the text);
+- an open-ended repeated group must not match the empty string, and every open-ended part inside it must be
+  delimited, taking the group's own first characters as what may follow (`( --[a-z0-9-]+( [0-9]+)?)*`
+  is accepted, `(a+)+`, `(\\w+\\s?)*` and `(.*)*` are not).
+
+Characters are compared on ASCII plus a few non-ASCII samples, ignoring ASCII case (as IMATCHES does).
+"""
+from __future__ import annotations
+
+try:                                   # Python 3.11 names the parser module re._parser
+    from re import _constants as C, _parser as parser
+except ImportError:                    # pragma: no cover - older Pythons
+    import sre_constants as C
+    import sre_parse as parser
+
+ALPHABET = frozenset(range(128)) | {0xE9, 0x17F, 0x212A, 0x2028, 0xFEFF}
+OPEN_ENDED = 1000
+_REPEATS = {C.MAX_REPEAT, C.MIN_REPEAT} | ({C.POSSESSIVE_REPEAT} if hasattr(C, "POSSESSIVE_REPEAT") else set())
+_ONE_CHAR = {C.LITERAL, C.NOT_LITERAL, C.ANY, C.IN, C.CATEGORY}
+_CATEGORIES = {
+    C.CATEGORY_DIGIT: lambda ch: ch.isascii() and ch.isdigit(),
+    C.CATEGORY_SPACE: lambda ch: ch in " \t\n\r\f\v",
+    C.CATEGORY_WORD: lambda ch: ch.isascii() and (ch.isalnum() or ch == "_"),
+}
+_CATEGORIES |= {C.CATEGORY_NOT_DIGIT: lambda ch: not _CATEGORIES[C.CATEGORY_DIGIT](ch),
+                C.CATEGORY_NOT_SPACE: lambda ch: not _CATEGORIES[C.CATEGORY_SPACE](ch),
+                C.CATEGORY_NOT_WORD: lambda ch: not _CATEGORIES[C.CATEGORY_WORD](ch)}
+
+
+class UnsafePattern(ValueError):
+    """The pattern could take time far beyond linear in the text; the message says why and what to write."""
+
+
+def _fold(codes: set[int]) -> frozenset:
+    out = set(codes)
+    for code in codes:
+        if 0x41 <= code <= 0x5A or 0x61 <= code <= 0x7A:
+            out.add(code ^ 0x20)
+    return frozenset(out)
+
+
+def _charset(op, av) -> frozenset:
+    if op == C.LITERAL:
+        return _fold({av})
+    if op == C.NOT_LITERAL:
+        return ALPHABET - _fold({av})
+    if op == C.ANY:
+        return ALPHABET
+    if op == C.CATEGORY:
+        return frozenset(c for c in ALPHABET if _CATEGORIES[av](chr(c)))
+    if op == C.IN:
+        negate, chars = False, set()
+        for item_op, item_av in av:
+            if item_op == C.NEGATE:
+                negate = True
+            elif item_op == C.LITERAL:
+                chars.add(item_av)
+            elif item_op == C.RANGE:
+                chars |= {c for c in ALPHABET if item_av[0] <= c <= item_av[1]}
+            elif item_op == C.CATEGORY:
+                chars |= {c for c in ALPHABET if _CATEGORIES[item_av](chr(c))}
+            else:
+                return ALPHABET
+        chars = _fold(chars)
+        return ALPHABET - chars if negate else chars
+    return ALPHABET
+
+
+def _first(items) -> tuple[frozenset, bool]:
+    """(characters the sequence may start with, may it match the empty string)."""
+    chars: set[int] = set()
+    for op, av in items:
+        if op in _ONE_CHAR:
+            return frozenset(chars | _charset(op, av)), False
+        if op == C.SUBPATTERN:
+            first, empty = _first(av[-1])
+        elif op == C.BRANCH:
+            parts = [_first(alt) for alt in av[1]]
+            first, empty = frozenset().union(*(p[0] for p in parts)), any(p[1] for p in parts)
+        elif op in _REPEATS:
+            first, empty = _first(av[2])
+            empty = empty or av[0] == 0
+        elif op in (C.AT, C.ASSERT, C.ASSERT_NOT):
+            first, empty = frozenset(), True
+        else:
+            first, empty = ALPHABET, True
+        chars |= first
+        if not empty:
+            return frozenset(chars), False
+    return frozenset(chars), True
+
+
+class _Checker:
+    def __init__(self):
+        self.undelimited = 0
+
+    def sequence(self, items, follow: frozenset) -> None:
+        items = list(items)
+        for index, (op, av) in enumerate(items):
+            after, empty = _first(items[index + 1:])
+            self.item(op, av, after | follow if empty else after)
+
+    def item(self, op, av, follow: frozenset) -> None:
+        if op in (C.GROUPREF, getattr(C, "GROUPREF_EXISTS", None)):
+            raise UnsafePattern("back-references and conditional groups are not allowed")
+        if op == C.SUBPATTERN:
+            self.sequence(av[-1], follow)
+        elif op == C.BRANCH:
+            for alternative in av[1]:
+                self.sequence(alternative, follow)
+        elif op in (C.ASSERT, C.ASSERT_NOT):
+            self.sequence(av[1], ALPHABET)
+        elif op in _REPEATS:
+            low, high, body = av
+            if high != C.MAXREPEAT and high <= OPEN_ENDED:
+                # Bounded: the body is written out up to `high` times, so its open-ended parts count that often.
+                inner = _Checker()
+                inner.sequence(body, _first(body)[0] | follow if high > 1 else follow)
+                self.undelimited += inner.undelimited * max(high, 1)
+            elif len(body) == 1 and body[0][0] in _ONE_CHAR:
+                if _charset(*body[0]) & follow:
+                    self.undelimited += 1
+            else:
+                first, empty = _first(body)
+                if empty:
+                    raise UnsafePattern("a repeated group must not match the empty string (e.g. (a?)* or (x|)*)")
+                inner = _Checker()
+                inner.sequence(body, first | follow)
+                if inner.undelimited:
+                    raise UnsafePattern("a repeated group may only hold parts that stop at a character they cannot "
+                                        "match, and cannot match the group's first character: write "
+                                        "( --[a-z0-9-]+)* rather than (a+)+ or (\\w+\\s?)*")
+
+
+def check(pattern: str) -> None:
+    """Raises UnsafePattern (or re.error) unless the pattern's cost is bounded as the module says."""
+    checker = _Checker()
+    checker.sequence(parser.parse(pattern), frozenset())
+    if checker.undelimited > 1:
+        raise UnsafePattern(f"{checker.undelimited} open-ended parts (.*, .+, \\w+ ...) are each followed by "
+                            "characters they can also match; at most one is allowed: anchor the pattern with ^...$ "
+                            "and use delimited parts such as \"[^\"]*\" or [^\\s\"]+")
