@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from ..detection.aql import Window
-from .correlate import CorrelationUnavailable, ProcessCorrelator
+from .correlate import CorrelationUnavailable, ProcessCorrelator, valid_guid
 from .destinations import SERVICES_SETTING, ServiceCatalog, is_public, normalize_host, parse_ip
 from .hit import Hit
 from .lookups import UNKNOWN, Lookups, ReferenceSetCache
@@ -122,6 +122,9 @@ class Enricher:
             "parent_command_line": mask(facts.get("parent_command_line") or (process or {}).get("parent_command_line")),
             "source": "event" if hit.command_line or process is None else "correlated",
         }
+        if hit.process_guid and not hit.command_line and not valid_guid(hit.process_guid):
+            enrichment["process"]["note"] = "the process GUID is not a GUID (control characters or its form): " \
+                                            "not correlated"
         if command_line:
             enrichment["command_line_masked"] = credentials.masked_command_line
         enrichment["credentials"] = credentials.found

@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from datetime import datetime, timezone
 
+from .safe_text import escape
+
 DEFAULT_EVENT_ID = "T1048.002"
 LEEF_CATEGORY = "Exfiltration"
 DEV_TIME_FORMAT = "MMM dd yyyy HH:mm:ss.SSS zzz"     # Java pattern QRadar reads devTime with
@@ -130,7 +132,9 @@ def _utc(ms: int) -> str:
 
 
 def _one_line(value) -> str:
-    return " ".join(str(value).split())
+    """Telemetry as one line of a note: blanks folded, controls and bidi/zero-width characters made visible
+    (app/pipeline/safe_text.py); no note holds more than NOTE_MAX_CHARS of it, so longer input is not read."""
+    return escape(" ".join(str(value)[:NOTE_MAX_CHARS].split()))
 
 
 def _group_section(group: dict, hits: list[dict], count: int, base_url: str) -> str:

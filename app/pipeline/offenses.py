@@ -26,9 +26,9 @@ from typing import Callable
 from .. import __version__
 from ..qradar.client import filter_string
 from ..qradar.errors import AuthenticationError, AuthorizationError, QRadarError
-from ..qradar.syslog import SyslogError, SyslogSender, SyslogTarget, syslog_severity
+from ..qradar.syslog import MAX_UDP_BYTES, MessageTooLarge, SyslogError, SyslogSender, SyslogTarget, syslog_severity
 from ..store.offenses import OffenseGroups, Partition
-from .leef import format_leef
+from .leef import MAX_VALUE_CHARS, format_leef
 from .offense_text import group_attributes, group_event_id, hit_link, leef_severity, note_text, tool_name
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ MINUTE_MS = 60_000
 SEND_BACKOFF_MS, SEND_BACKOFF_MAX_MS = 30_000, 15 * MINUTE_MS
 NOTE_FREE_RETRIES, NOTE_BACKOFF_MS, NOTE_BACKOFF_MAX_MS = 3, 30_000, 15 * MINUTE_MS
 NOTE_MARKER = "ExfilWatch groups:"
+UDP_HEADER_ROOM = 256      # the syslog header in front of the LEEF record
 _MARKER = re.compile(re.escape(NOTE_MARKER) + r"\s*([0-9a-f, ]+)")
 
 
@@ -238,6 +239,14 @@ class OffenseDispatcher:
                     severity = leef_severity(group, hits, self.rule_severities)
                     sender.send(self._leef(settings, group, hits, count, severity),
                                 severity=syslog_severity(severity), timestamp_ms=now)
+                except MessageTooLarge as error:
+                    # This event cannot go over this transport however often it is tried; the others can. It is
+                    # reported and tried again only after the longest back-off (the admin may switch to TCP/TLS).
+                    self.groups.mark_failed(group["id"], now, str(error), now + SEND_BACKOFF_MAX_MS)
+                    summary.failed += 1
+                    summary.errors.append(f"group {group['group_key']} ({group['source_ip']}): {error}")
+                    log.warning("offense event for group %s skipped: %s", group["group_key"], error)
+                    continue
                 except SyslogError as error:
                     wait = min(SEND_BACKOFF_MAX_MS, SEND_BACKOFF_MS * 2 ** group["attempts"])
                     self.groups.mark_failed(group["id"], now, str(error), now + wait)
@@ -253,9 +262,15 @@ class OffenseDispatcher:
                 sender.close()
 
     def _leef(self, settings, group, hits, count, severity) -> str:
+        """The group's LEEF record. Over UDP it must fit one datagram with its syslog header: values are cut
+        shorter until it does (the note and the app hold the whole story)."""
         attributes = group_attributes(group, hits, count, severity, self.app_base_url)
-        return format_leef(group_event_id(hits), attributes, product_version=__version__,
-                           version=settings.leef_version)
+        for limit in (MAX_VALUE_CHARS, 256, 64):
+            record = format_leef(group_event_id(hits), attributes, product_version=__version__,
+                                 version=settings.leef_version, max_value_chars=limit)
+            if settings.protocol != "udp" or len(record.encode("utf-8")) <= MAX_UDP_BYTES - UDP_HEADER_ROOM:
+                break
+        return record
 
     # -- 3. note ---------------------------------------------------------------------------------------
     def _note(self, settings: OffenseSettings, summary: DispatchSummary) -> None:
