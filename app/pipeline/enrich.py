@@ -273,18 +273,19 @@ def _indicators(hit: Hit, enrichment: dict, command_line, process) -> list[str]:
     phrases = []
     if tool.get("name") in TRANSFER_TOOLS:
         image = file_name(tool.get("image"))
-        phrases.append(f"transfer tool {tool['name']}" + (f" ({image})" if image else ""))
+        phrases.append(f"transfer tool {tool['name']}" + (f" ({_short(image)})" if image else ""))
     if tool.get("renamed"):
-        phrases.append(f"renamed binary: {file_name(tool.get('image'))} is {tool.get('original_file_name')}")
+        phrases.append(f"renamed binary: {_short(file_name(tool.get('image')))} is "
+                       f"{_short(tool.get('original_file_name'))}")
     phrases += command_line_actions(command_line, tool.get("name"))
     for credential in enrichment.get("credentials") or []:
         phrase = f"{credential['kind']} on the command line"
         if phrase not in phrases:
             phrases.append(phrase)
     if hit.event_id == "22" and facts.get("query_name"):
-        phrases.append(f"DNS query for {facts['query_name']}")
+        phrases.append(f"DNS query for {_short(facts['query_name'])}")
     if hit.event_id == "11" and facts.get("target_filename"):
-        phrases.append(f"file written: {facts['target_filename']}")
+        phrases.append(f"file written: {_short(facts['target_filename'])}")
     destination = enrichment.get("destination") or {}
     where = destination.get("hostname") or destination.get("ip")
     port = f":{destination['port']}" if destination.get("port") else ""
@@ -300,6 +301,12 @@ def _indicators(hit: Hit, enrichment: dict, command_line, process) -> list[str]:
     if process is not None and not hit.command_line:
         phrases.append("command line from the process creation with the same ProcessGuid")
     return phrases
+
+
+def _short(value, limit: int = 300) -> str:
+    """Telemetry quoted in an indicator: enough to recognise it (the hit keeps the whole event)."""
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text) - limit} more characters)"
 
 
 def _hit_from_row(row: dict, previous: dict) -> tuple[Hit, dict | None]:
