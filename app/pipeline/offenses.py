@@ -51,8 +51,9 @@ class OffenseSettingsError(ValueError):
 class OffenseSettings:
     enabled: bool = True
     host: str | None = None              # default: the console (QRADAR_CONSOLE_IP)
-    port: int = 514
-    protocol: str = "tcp"                # tcp | udp | tls
+    port: int | None = None              # default: 6514 for tls, 514 for tcp and udp
+    # TLS by default: plain syslog can be read and forged by anyone who reaches the port (docs/offenses.md).
+    protocol: str = "tls"                # tls | tcp | udp
     framing: str = "newline"             # newline | octet (RFC 6587), for tcp and tls
     header: str = "rfc5424"              # rfc5424 | rfc3164
     identifier: str = "exfilwatch"       # syslog HOSTNAME = the log source identifier in QRadar
@@ -117,9 +118,22 @@ class OffenseSettings:
             raise OffenseSettingsError("offense settings: " + "; ".join(problems))
         return self
 
+    @property
+    def effective_port(self) -> int:
+        return self.port if self.port is not None else (6514 if self.protocol == "tls" else 514)
+
+    def warnings(self) -> list[str]:
+        """What an administrator should know about these settings though they work (the admin page shows it)."""
+        if self.protocol == "tls":
+            return []
+        return [f"offense events go over plain {self.protocol.upper()}: anyone who reaches {self.host}:"
+                f"{self.effective_port} can read them, and forge events that QRadar takes as ExfilWatch's; use "
+                "protocol tls with a TLS Syslog log source where the collector offers one (docs/offenses.md)"]
+
     def target(self) -> SyslogTarget:
-        return SyslogTarget(host=self.host or "", port=self.port, protocol=self.protocol, framing=self.framing,
-                            header=self.header, identifier=self.identifier, ca_file=self.ca_file).validate()
+        return SyslogTarget(host=self.host or "", port=self.effective_port, protocol=self.protocol,
+                            framing=self.framing, header=self.header, identifier=self.identifier,
+                            ca_file=self.ca_file).validate()
 
 
 @dataclass
@@ -134,6 +148,7 @@ class DispatchSummary:
     pending: int = 0              # groups still to send (pending or failed), after this dispatch
     awaiting_note: int = 0        # sent groups whose offense QRadar has not shown yet
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)   # e.g. plaintext transport
 
     def as_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -179,6 +194,7 @@ class OffenseDispatcher:
         self.sender_factory = sender_factory
         self.rule_severities = dict(rule_severities or {})
         self._lock = threading.Lock()
+        self._warned: set[str] = set()
 
     def settings(self) -> OffenseSettings:
         return OffenseSettings.from_value(self.store.settings.get(SETTINGS_KEY), self.environ)
@@ -199,6 +215,11 @@ class OffenseDispatcher:
             if not settings.enabled:
                 summary.enabled = False
                 return summary
+            summary.warnings = settings.warnings()
+            for warning in summary.warnings:
+                if warning not in self._warned:     # once per process, not every minute
+                    self._warned.add(warning)
+                    log.warning("%s", warning)
             now = self.clock()
             summary.hits_grouped, summary.groups_created = self.groups.group_new_hits(
                 partition_for(settings.grouping), grouping=settings.grouping,

@@ -72,6 +72,7 @@ def test_an_oversized_udp_event_is_cut_to_one_datagram(store, udp_collector):
                        actor="t", now_ms=clock())
     summary = OffenseDispatcher(store, Console(), clock=clock, environ=ENV).dispatch()   # real UDP sender
     assert (summary.sent, summary.failed) == (1, 0), summary.errors
+    assert "plain UDP" in summary.warnings[0]                # plaintext works, with a warning
     datagram, _ = udp_collector.recvfrom(65535)
     assert len(datagram) <= MAX_UDP_BYTES
     attributes = parse_leef(parse_syslog(datagram.decode())["msg"])["attributes"]
