@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from datetime import datetime, timezone
 
+from .credentials import mask
 from .safe_text import escape
 
 DEFAULT_EVENT_ID = "T1048.002"
@@ -175,8 +176,8 @@ def _group_section(group: dict, hits: list[dict], count: int, base_url: str) -> 
         lines.append("Credentials on the command line (masked): " + ", ".join(credentials))
     masked_line = next((h["enrichment"]["command_line_masked"] for h in hits
                         if (h.get("enrichment") or {}).get("command_line_masked")), None)
-    if masked_line:
-        lines.append(f"Command line (credentials masked): {_one_line(masked_line)[:400]}")
+    if masked_line:   # masked again: a hit enriched by an older version was masked with fewer table rows
+        lines.append(f"Command line (credentials masked): {_one_line(mask(masked_line[:NOTE_MAX_CHARS]))[:400]}")
     asset = next((h["enrichment"]["asset"] for h in hits if (h.get("enrichment") or {}).get("asset")), None)
     if asset:
         lines.append("Asset: " + ", ".join(f"{k} {_one_line(asset[k])}" for k in ("hostname", "owner", "criticality")

@@ -102,3 +102,14 @@ def test_a_line_longer_than_windows_allows_is_cut_at_a_blank_and_shows_no_part_o
     assert "more characters not shown" in masked
     assert not any(secret[:n] in masked for n in range(4, len(secret)))
     assert len(masked) < MAX_TEXT_CHARS + 100
+
+
+def test_hits_masked_by_an_older_version_are_masked_again_where_shown():
+    from app.pipeline.offense_text import note_text
+    from app.web.present import present_hit
+    old = "net use Z: \\\\fs01\\c$ S3cr3t-Val /user:corp\\adm"      # what the old table let through
+    hit = {"id": 1, "rule_id": "r", "command_line": old, "payload": None, "fields": {},
+           "enrichment": {"command_line_masked": old, "process": {"command_line": old, "parent_command_line": old}}}
+    assert SECRET not in json.dumps(present_hit(hit))
+    group = {"group_key": "k" * 20, "source_ip": "10.0.0.1", "username": "u", "first_event_ms": 0, "last_event_ms": 0}
+    assert SECRET not in note_text([(group, [hit], 1)], "https://app", marker="m")
