@@ -11,8 +11,10 @@ console (IMATCHES), so the two ways of applying an exception cannot disagree.
 """
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -45,6 +47,9 @@ MAX_CONDITIONS = 20
 MAX_TEXT = 4096
 _LEADING_FLAGS = re.compile(r"^\(\?([imsx]+)\)")
 _PYTHON_ONLY = ("(?P<", "(?P=", "(?#")
+
+
+log = logging.getLogger(__name__)
 
 
 class ExceptionError(ValueError):
@@ -128,7 +133,14 @@ class TuningException:
 
     def as_dict(self) -> dict:
         return {"id": self.id, **self.spec(), "created_ms": self.created_ms, "updated_ms": self.updated_ms,
-                "updated_by": self.updated_by, "deleted_ms": self.deleted_ms, "matches": self.matches()}
+                "updated_by": self.updated_by, "deleted_ms": self.deleted_ms, "matches": self.matches(),
+                "problems": self.problems()}
+
+    def problems(self) -> list[str]:
+        """Why a stored exception (written before today's checks) is not applied: a command-line pattern that
+        crafted text could make slow would let any endpoint stall the pipeline. Empty: it applies."""
+        return [f"condition {n} (command_line): {why}; the exception is not applied until it is edited"
+                for n, c in enumerate(self.conditions, 1) if c.op == "regex" for why in [_unsafe(c.value)] if why]
 
     def matches(self) -> str:
         """Exactly what the exception suppresses, in words: every condition, joined by AND."""
@@ -145,6 +157,15 @@ def _text(value, what: str, *, limit: int = MAX_TEXT) -> str:
     if any(ord(c) < 32 for c in value):
         raise ExceptionError(f"{what} contains a control character (newline, tab, NUL...)")
     return value.strip()
+
+
+@functools.lru_cache(maxsize=256)
+def _unsafe(pattern: str) -> str | None:
+    try:
+        regex_safety.check(pattern)
+    except (regex_safety.UnsafePattern, re.error) as exc:
+        return f"this pattern could take very long on crafted command lines: {exc}"
+    return None
 
 
 def _check_pattern(pattern: str, what: str) -> None:
@@ -200,11 +221,8 @@ def validate_condition(raw, where: str) -> Condition:
         if not isinstance(value, str) or not value or "\x00" in value or len(value) > MAX_TEXT:
             raise ExceptionError(f"{where}: a regular expression of 1 to {MAX_TEXT} characters is needed")
         _check_pattern(value, where)
-        try:
-            regex_safety.check(value)
-        except regex_safety.UnsafePattern as exc:
-            raise ExceptionError(f"{where}: this pattern could take very long on crafted command lines: {exc}") \
-                from None
+        if _unsafe(value):
+            raise ExceptionError(f"{where}: {_unsafe(value)}")
         if any(token in value for token in _PYTHON_ONLY):
             raise ExceptionError(f"{where}: (?P<..>), (?P=..) and (?#..) are not understood by the console's "
                                  "regular expressions; use (?<name>..) or plain groups")
@@ -331,8 +349,15 @@ class ExceptionRepository:
 
     def active(self, now_ms: int, rule_id: str | None = None) -> list[TuningException]:
         """The exceptions in force at now_ms (for one rule when given), lowest id first: the order in which
-        they are tried, so the first match is always the same one."""
-        return [e for e in self.list() if e.is_active(now_ms) and (rule_id is None or e.applies_to(rule_id))]
+        they are tried, so the first match is always the same one. One with problems() is left out (logged)."""
+        found = []
+        for e in self.list():
+            if e.is_active(now_ms) and (rule_id is None or e.applies_to(rule_id)):
+                if e.problems():
+                    log.warning("exception %s (%s) not applied: %s", e.id, e.name, "; ".join(e.problems()))
+                else:
+                    found.append(e)
+        return found
 
     def history(self, exception_id: int) -> list[dict]:
         rows = self.db.query("SELECT * FROM audit WHERE target = ? ORDER BY id", (f"exception:{exception_id}",))

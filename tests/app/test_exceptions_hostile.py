@@ -131,6 +131,18 @@ def test_patterns_that_crafted_text_could_make_slow_are_refused(pattern):
         validate_condition({"field": "command_line", "value": pattern}, "condition 1")
 
 
+def test_a_stored_pattern_written_before_the_check_is_not_applied_and_says_why(tmp_path):
+    store = Store(tmp_path / "s.db")
+    repository = ExceptionRepository(store.db)
+    created = repository.create({"name": "old", "reason": "r", "conditions": [{"field": "username", "value": "x"}]},
+                                actor="a", now_ms=NOW)
+    store.db.connection().execute("UPDATE exceptions SET conditions_json = ? WHERE id = ?",
+                                  (json.dumps([{"field": "command_line", "op": "regex", "value": "(a+)+$"}]), created.id))
+    (stored,) = repository.list()
+    assert repository.active(NOW) == [] and "not applied until it is edited" in stored.as_dict()["problems"][0]
+    store.close()
+
+
 def test_the_example_exceptions_are_still_accepted():
     from tests.app.test_exceptions_matching import ROOT
     for spec in json.loads((ROOT / "scripts/scenarios/exceptions-example.json").read_text())["exceptions"]:
