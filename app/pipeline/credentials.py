@@ -28,7 +28,7 @@ TABLE_FILE = Path(__file__).with_name("data") / "credential_options.json"
 # An argument: "double quoted", 'single quoted' or a bare run (ends at blanks, quotes and shell separators).
 # An unclosed quote runs to the end of the text (a cut line must not show half a quoted secret).
 _ARG = r"""(?:"(?P<dq>[^"]*)(?:"|\Z)|'(?P<sq>[^']*)(?:'|\Z)|(?P<bare>[^\s"';|&]+))"""
-_NEXT_ARG = re.compile(r"[ \t]{1,64}" + _ARG)
+_NEXT_ARG = re.compile(r"[ \t]+" + _ARG)
 _ARG_HERE = re.compile(_ARG)
 # An option as one argument, possibly quoted: `-pw`, `"--password"`, `/password:x`, `-pS3cret`, `--pass=x`.
 _OPTION = re.compile(r"""(?<![^\s"'(,;|&{])(?P<q>["']?)(?P<name>(?:--?|/)[A-Za-z][A-Za-z0-9_-]{0,63})"""
@@ -79,7 +79,7 @@ class _Table:
         words = sorted(data["long_option_words"]["words"], key=len, reverse=True)
         self.long_secret = re.compile(r"(?i)--(?:[a-z0-9]{1,32}-){0,8}?(?:" + "|".join(map(re.escape, words)) + r")")
         keys = sorted(data["keys"]["names"], key=len, reverse=True)
-        equals = sorted(data["keys"]["equals_names"] + ["token", "secret"], key=len, reverse=True)
+        equals = sorted(data["keys"]["equals_names"], key=len, reverse=True)
         key_alt = "|".join(map(re.escape, keys))
         # "key": "value" with the quotes as they are, or JSON-escaped once or twice inside another string.
         self.json_pair = re.compile(r"""(?i)(?P<q>\\{0,3}["'])(?P<key>""" + key_alt + r""")(?P=q)[ \t]{0,8}:[ \t]{0,8}"""
@@ -111,8 +111,8 @@ _SECURE_STRING = re.compile(r"(?i)ConvertTo-SecureString[ \t]{1,8}(?:-String[ \t
                             r"(?=[^|;]{0,512}-AsPlainText)")
 _RCLONE_CONFIG = re.compile(r"(?i)\bconfig[ \t]{1,8}(?:create|update)\s")
 _RCLONE_SECRET_KEY = re.compile(r"(?i)(?<!\S)(?P<flag>pass|password|secret_access_key|client_secret|token|key)"
-                                r"(?:[ \t]{1,64}|=)" + _ARG)
-_NET_USE = re.compile(r"(?i)[ \t]{1,64}use(?![\w.-])")
+                                r"(?:[ \t]+|=)" + _ARG)
+_NET_USE = re.compile(r"(?i)[ \t]+use(?![\w.-])")
 _NET_ARGS = 12      # `net use` takes a handful of arguments; looking further would only cost time
 
 
