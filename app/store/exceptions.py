@@ -88,7 +88,8 @@ class Condition:
         if self.op == "regex":
             match = _LEADING_FLAGS.match(self.value)
             flags, body = ("s" + match.group(1), self.value[match.end():]) if match else ("s", self.value)
-            return f"(?{''.join(sorted(set(flags)))})^(?=.{{0,{limit}}}$).*(?:{body}).*"
+            # \Z, not $: an administrator's (?m) would make $ stop at the first line break and let the cap pass.
+            return f"(?{''.join(sorted(set(flags)))})\\A(?=.{{0,{limit}}}\\Z).*(?:{body}).*"
         return None
 
     def original_name_pattern(self) -> str | None:

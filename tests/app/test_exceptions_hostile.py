@@ -166,6 +166,12 @@ def test_conditions_on_a_megabyte_of_crafted_text_cost_little():
             assert time.process_time() - started < 2.0, (field, value)   # backtracking: minutes to hours
 
 
+def test_a_multiline_flag_does_not_lift_the_length_cap():
+    long_line = "rclone sync\n" + "x" * 20_000
+    assert not holds("command_line", "(?m)^rclone sync$", hit(ew_command_line=long_line))
+    assert holds("command_line", "(?m)^rclone sync$", hit(ew_command_line="rclone sync\nx"))
+
+
 def test_glob_matches_like_its_regular_expression():
     assert glob_matches("*a*b", "xaxxb") and not glob_matches("*a*b", "xbxa") and glob_matches("?*", "x")
     assert glob_matches("a*", "A") and not glob_matches("a?", "a") and glob_matches("*", "")
