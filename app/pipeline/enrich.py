@@ -144,7 +144,8 @@ class Enricher:
         allowlisted, allow_errors = lookups.allowlisted({
             "destination_ip": (destination or {}).get("ip"),
             "destination_hostname": (destination or {}).get("hostname"),
-            "username": hit.username, "source_ip": hit.source_ip, "tool": tool["name"]})
+            # A renamed binary's tool name rests on its PE name alone, which whoever built it wrote.
+            "username": hit.username, "source_ip": hit.source_ip, "tool": None if tool["renamed"] else tool["name"]})
         enrichment["allowlisted"] = allowlisted
         errors += allow_errors
         enrichment["indicators"] = _indicators(hit, enrichment, command_line, process)

@@ -208,7 +208,7 @@ def test_allowlists(make, rules, console, store):
     store.settings.set("enrichment.allowlist_sets", {"EW allowed hosts": "destination_hostname",
                                                      "EW service accounts": "username", "EW missing": "source_ip"},
                        actor="admin", now_ms=1)
-    console.sets = {"EW allowed hosts": [".example-corp.com"], "EW service accounts": ["svc_build"]}
+    console.sets = {"EW allowed hosts": [".example-corp.com"], "EW service accounts": ["CORP\\SVC_build"]}
     hits = hits_from_rows("r", [
         row(11 * MINUTE, ew_command_line="curl.exe -T f https://artifacts.example-corp.com/x", ew_username="CORP\\svc_build",
             ew_process_image="curl.exe", ew_original_file_name=None),

@@ -92,6 +92,17 @@ def test_user_forms_that_are_refused(value):
         validate_condition({"field": "username", "value": value}, "condition 1")
 
 
+@pytest.mark.parametrize("user, element, expected", [
+    ("CORP\\svc_build", "corp\\svc_build", True), ("WKS42\\svc_build", "corp\\svc_build", False),
+    ("WKS42\\svc_build", "svc_build", False), ("svc_build", "svc_build", True),
+    ("WKS42\\svc_build", "*\\svc_build", True), ("CORP\\ſvc_build", "corp\\svc_build", False),
+])
+def test_allowlisted_users_follow_the_same_rules(user, element, expected):
+    """An allowlist only lowers the risk score, but the attacker should not pick that either."""
+    from app.pipeline.lookups import _member
+    assert _member("username", user, frozenset({element})) is expected
+
+
 # -- tool and host ---------------------------------------------------------------------------------------
 def test_a_tool_condition_never_trusts_a_pe_name_alone():
     honest, renamed = hit(), hit(ew_process_image="svchost-helper.exe")
