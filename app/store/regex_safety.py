@@ -10,13 +10,16 @@ accepted when its cost is at most quadratic in the text, which the length cap of
   where it stops is then decided by the text, and backtracking into it finds nothing. At most ONE
   open-ended part may be undelimited (`rclone.*sync` is fine, `a.*b.*c` is not: each extra one multiplies
   the work by the length of the text);
-- an open-ended repeated group must not match the empty string, and every open-ended part inside it must be
+- an open-ended repeated group must not match the empty string, every open-ended part inside it must be
   delimited, taking the group's own first characters as what may follow (`( --[a-z0-9-]+( [0-9]+)?)*`
-  is accepted, `(a+)+`, `(\\w+\\s?)*` and `(.*)*` are not).
+  is accepted, `(a+)+`, `(\\w+\\s?)*` and `(.*)*` are not), and its alternatives must start with different
+  characters (`(a|a)*`, `(\\w|\\d)*` are refused).
 
 Characters are compared on ASCII plus a few non-ASCII samples, ignoring ASCII case (as IMATCHES does).
 """
 from __future__ import annotations
+
+import re
 
 try:                                   # Python 3.11 names the parser module re._parser
     from re import _constants as C, _parser as parser
@@ -102,8 +105,9 @@ def _first(items) -> tuple[frozenset, bool]:
 
 
 class _Checker:
-    def __init__(self):
+    def __init__(self, in_repeat: bool = False):
         self.undelimited = 0
+        self.in_repeat = in_repeat       # inside an open-ended repeated group: alternatives must start apart
 
     def sequence(self, items, follow: frozenset) -> None:
         items = list(items)
@@ -117,6 +121,8 @@ class _Checker:
         if op == C.SUBPATTERN:
             self.sequence(av[-1], follow)
         elif op == C.BRANCH:
+            if self.in_repeat:
+                self._distinct(av[1])
             for alternative in av[1]:
                 self.sequence(alternative, follow)
         elif op in (C.ASSERT, C.ASSERT_NOT):
@@ -135,7 +141,7 @@ class _Checker:
                 first, empty = _first(body)
                 if empty:
                     raise UnsafePattern("a repeated group must not match the empty string (e.g. (a?)* or (x|)*)")
-                inner = _Checker()
+                inner = _Checker(in_repeat=True)
                 inner.sequence(body, first | follow)
                 if inner.undelimited:
                     raise UnsafePattern("a repeated group may only hold parts that stop at a character they cannot "
@@ -143,8 +149,102 @@ class _Checker:
                                         "( --[a-z0-9-]+)* rather than (a+)+ or (\\w+\\s?)*")
 
 
+    @staticmethod
+    def _distinct(alternatives) -> None:
+        """In a repeated group, two alternatives that can go through the same characters (or both match
+        nothing) give the engine two ways through every repetition: exponential on a backtracking engine. They
+        must differ at one of their first fixed characters: `( [0-9]+| "[^"]*")*` is fine, `(a|a)*`, `(a|ab)*`
+        and `(\\w|\\d)*` are not (Java's engine on the console reads them as written; Python's parser folds
+        some of them, so the check also reads the pattern as written)."""
+        prefixes = [_prefix(alternative) for alternative in alternatives]
+        for i, one in enumerate(prefixes):
+            for other in prefixes[i + 1:]:
+                if not any(a and b and not a & b for a, b in zip(one, other)):
+                    raise UnsafePattern("the alternatives of a repeated group must differ in one of their first "
+                                        "characters (write ( [0-9]+| \"[^\"]*\")* rather than (a|ab)* or "
+                                        "(\\w|\\d)*)")
+
+
+def _prefix(items, size: int = 4) -> list[frozenset]:
+    """The character sets of an alternative's first fixed characters (stops at the first part that is not one
+    fixed character; a repeat of one character with at least one occurrence ends it with its set)."""
+    out: list[frozenset] = []
+    for op, av in items:
+        if len(out) >= size:
+            break
+        if op in _ONE_CHAR:
+            out.append(_charset(op, av))
+        elif op == C.SUBPATTERN:
+            inner = _prefix(av[-1], size - len(out))
+            out += inner
+            if len(inner) < len(list(av[-1])):
+                break
+        elif op in _REPEATS and av[0] >= 1 and len(av[2]) == 1 and av[2][0][0] in _ONE_CHAR:
+            out.append(_charset(*av[2][0]))
+            break
+        elif op in (C.AT,):
+            continue
+        else:
+            break
+    return out
+
+
+def _repeated_alternatives(pattern: str):
+    """The alternatives (as text) of every group the pattern repeats open-endedly, read from the pattern as
+    written: Python's parser folds `(\\w|\\d)` into one class, Java's engine on the console does not."""
+    stack, index = [], 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            index += 2
+            continue
+        if char == "[":
+            index += 2 if pattern[index + 1:index + 2] == "^" else 1
+            index += 1 if pattern[index:index + 1] == "]" else 0
+            while index < len(pattern) and pattern[index] != "]":
+                index += 2 if pattern[index] == "\\" else 1
+        elif char == "(":
+            stack.append((index, []))
+        elif char == "|" and stack:
+            stack[-1][1].append(index)
+        elif char == ")" and stack:
+            start, bars = stack.pop()
+            if bars and _open_ended(pattern, index + 1):
+                body = _group_body_start(pattern, start)
+                if body is not None:
+                    edges = [body, *bars, index]
+                    yield [pattern[edges[i] + (i > 0):edges[i + 1]] for i in range(len(edges) - 1)]
+        index += 1
+
+
+def _open_ended(pattern: str, at: int) -> bool:
+    if pattern[at:at + 1] in ("*", "+"):
+        return True
+    bound = re.match(r"\{(\d+)(,(\d*))?\}", pattern[at:at + 40])
+    return bool(bound and bound.group(2) and (not bound.group(3) or int(bound.group(3)) > OPEN_ENDED))
+
+
+def _group_body_start(pattern: str, start: int) -> int | None:
+    """Where a group's first alternative starts; None for look-arounds."""
+    if pattern[start + 1:start + 2] != "?":
+        return start + 1
+    rest = pattern[start + 2:start + 40]
+    if rest[:1] == ":":
+        return start + 3
+    if rest[:1] in ("P", "<") and rest[:2] not in ("<=", "<!") and ">" in rest:
+        return start + 2 + rest.index(">") + 1
+    flags = re.match(r"[aiLmsux-]+:", rest)
+    return start + 2 + flags.end() if flags else None
+
+
 def check(pattern: str) -> None:
     """Raises UnsafePattern (or re.error) unless the pattern's cost is bounded as the module says."""
+    for alternatives in _repeated_alternatives(pattern):
+        try:
+            parsed = [list(parser.parse(alternative)) for alternative in alternatives]
+        except re.error:
+            continue            # a part that only parses in context: the whole pattern is checked below
+        _Checker._distinct(parsed)
     checker = _Checker()
     checker.sequence(parser.parse(pattern), frozenset())
     if checker.undelimited > 1:

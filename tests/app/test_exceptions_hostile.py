@@ -136,7 +136,8 @@ def test_every_exception_says_what_it_matches(tmp_path):
 
 
 # -- administrators' patterns on crafted text ---------------------------------------------------------------
-@pytest.mark.parametrize("pattern", ["(a+)+$", r"(\w+\s?)*$", "(.*)*x", "a.*b.*c", r"(x)\1", "(a?)*", "(.*x){0,9}"])
+@pytest.mark.parametrize("pattern", ["(a+)+$", r"(\w+\s?)*$", "(.*)*x", "a.*b.*c", r"(x)\1", "(a?)*", "(.*x){0,9}",
+                                     "(a|a)*b", r"(\w|\d)+!", "(?:ab|a)*c"])
 def test_patterns_that_crafted_text_could_make_slow_are_refused(pattern):
     with pytest.raises(ExceptionError, match="could take very long"):
         validate_condition({"field": "command_line", "value": pattern}, "condition 1")
@@ -152,6 +153,12 @@ def test_a_stored_pattern_written_before_the_check_is_not_applied_and_says_why(t
     (stored,) = repository.list()
     assert repository.active(NOW) == [] and "not applied until it is edited" in stored.as_dict()["problems"][0]
     store.close()
+
+
+@pytest.mark.parametrize("pattern", ["rclone.*sync", '^x( [0-9]+| "[^"]*")*$', "(ab|ac)+d", "^[^ ]+ [^ ]+$",
+                                     "(?i)--TLS|-F ", r"\(a|a\)*"])
+def test_patterns_whose_cost_is_bounded_are_accepted(pattern):
+    validate_condition({"field": "command_line", "value": pattern}, "condition 1")
 
 
 def test_the_example_exceptions_are_still_accepted():
