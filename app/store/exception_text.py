@@ -12,7 +12,7 @@ ANY_DOMAIN = "*\\"
 # command line or path, and the cap bounds what an administrator's pattern can cost on crafted text
 # (app/store/regex_safety.py keeps that cost at most quadratic). It is part of the expression itself, so the
 # console (IMATCHES) and the app decide the same way.
-MAX_MATCH_CHARS = {"command_line": 8192, "process_image": 32767, "parent_image": 32767, "source_host": 255,
+MAX_MATCH_CHARS = {"command_line": 4096, "process_image": 32767, "parent_image": 32767, "source_host": 255,
                    "username": 512, "destination_domain": 255, "tool": 255}
 CASE = "ignoring case of A-Z only"
 

@@ -104,16 +104,80 @@ def _first(items) -> tuple[frozenset, bool]:
     return frozenset(chars), True
 
 
+PREFIX = 4          # characters looked at to tell two ways through a repetition apart
+_MAX_WAYS = 16
+
+
+def _ways(items, size: int = PREFIX) -> list[tuple[list, bool]]:
+    """The ways the sequence can begin: (the character sets of its first fixed characters, whether the
+    sequence ends there). A way stops early (not ended) where a part of variable length begins."""
+    out: list[tuple[list, bool]] = []
+
+    def walk(rest, sets):
+        if len(out) > _MAX_WAYS:
+            return
+        if len(sets) >= size:
+            out.append((sets, False))
+            return
+        if not rest:
+            out.append((sets, True))
+            return
+        (op, av), tail = rest[0], rest[1:]
+        if op in _ONE_CHAR:
+            walk(tail, sets + [_charset(op, av)])
+        elif op == C.SUBPATTERN:
+            walk(list(av[-1]) + tail, sets)
+        elif op == C.BRANCH:
+            for alternative in av[1]:
+                walk(list(alternative) + tail, sets)
+        elif op in _REPEATS and av[0] == av[1] and av[0] <= PREFIX:
+            walk(list(av[2]) * av[0] + tail, sets)
+        elif op in _REPEATS:
+            if av[0] == 0:
+                walk(tail, sets)
+            first = _ways(list(av[2]), size - len(sets))
+            out.extend((sets + way, False) for way, _ in first)
+        elif op in (C.AT, C.ASSERT, C.ASSERT_NOT):
+            walk(tail, sets)
+        else:
+            out.append((sets, False))
+
+    walk(list(items), [])
+    return out if len(out) <= _MAX_WAYS else [([], False)]
+
+
+def _ambiguous(one: tuple[list, bool], other: tuple[list, bool]) -> bool:
+    """Can the text go both ways as far as we can see? (A way that ends there, at the end of the pattern,
+    accepts: nothing after it can fail, so nothing is tried again.)"""
+    (a, a_ends), (b, b_ends) = one, other
+    if any(x and y and not x & y for x, y in zip(a, b)):
+        return False
+    if (a_ends and len(a) <= len(b)) or (b_ends and len(b) <= len(a)):
+        return False
+    return True
+
+
 class _Checker:
     def __init__(self, in_repeat: bool = False):
         self.undelimited = 0
-        self.in_repeat = in_repeat       # inside an open-ended repeated group: alternatives must start apart
+        self.in_repeat = in_repeat       # inside an open-ended repeated group: every choice must be decided early
+        self.continuations: list[list] = [[]]
 
-    def sequence(self, items, follow: frozenset) -> None:
+    def sequence(self, items, follow: frozenset, continuations: list[list] | None = None) -> None:
         items = list(items)
+        continuations = self.continuations if continuations is None else continuations
         for index, (op, av) in enumerate(items):
             after, empty = _first(items[index + 1:])
+            saved, self.continuations = self.continuations, [items[index + 1:] + c for c in continuations]
             self.item(op, av, after | follow if empty else after)
+            self.continuations = saved
+
+    def _decided(self, body) -> bool:
+        """Inside a repeated group: may this part of variable length be taken once more or left, both? The
+        two ways must differ in one of their first characters, or the engine can try both at every repetition."""
+        taking = [w for c in self.continuations for w in _ways(list(body) + c)]
+        leaving = [w for c in self.continuations for w in _ways(c)]
+        return not any(_ambiguous(t, l) for t in taking for l in leaving)
 
     def item(self, op, av, follow: frozenset) -> None:
         if op in (C.GROUPREF, getattr(C, "GROUPREF_EXISTS", None)):
@@ -125,14 +189,24 @@ class _Checker:
                 self._distinct(av[1])
             for alternative in av[1]:
                 self.sequence(alternative, follow)
+        elif op in _REPEATS and self.in_repeat and av[0] != av[1] and not self._decided(av[2]):
+            raise UnsafePattern("inside a repeated group, an optional or variable part must be told apart from what "
+                                "follows it by one of its first characters (write ( -x( \"[^\"]*\")?)* rather than "
+                                "(a?.)+ or (a{0,3}a)*)")
         elif op in (C.ASSERT, C.ASSERT_NOT):
             self.sequence(av[1], ALPHABET)
         elif op in _REPEATS:
             low, high, body = av
             if high != C.MAXREPEAT and high <= OPEN_ENDED:
-                # Bounded: the body is written out up to `high` times, so its open-ended parts count that often.
+                # Bounded: the body is written out up to `high` times, so its open-ended parts count that often;
+                # and an optional part (`?`, `{0,3}`) that what follows could also match is a choice the engine
+                # may try both ways at every position: it counts as one more undelimited part.
+                if low != high:
+                    single = len(body) == 1 and body[0][0] in _ONE_CHAR
+                    if (_charset(*body[0]) & follow) if single else not self._decided(body):
+                        self.undelimited += 1
                 inner = _Checker()
-                inner.sequence(body, _first(body)[0] | follow if high > 1 else follow)
+                inner.sequence(body, _first(body)[0] | follow if high > 1 else follow, self.continuations)
                 self.undelimited += inner.undelimited * max(high, 1)
             elif len(body) == 1 and body[0][0] in _ONE_CHAR:
                 if _charset(*body[0]) & follow:
@@ -141,8 +215,11 @@ class _Checker:
                 first, empty = _first(body)
                 if empty:
                     raise UnsafePattern("a repeated group must not match the empty string (e.g. (a?)* or (x|)*)")
+                if not self._decided(body):      # where the repetition stops is itself a choice, like [^"]* before ab
+                    self.undelimited += 1
                 inner = _Checker(in_repeat=True)
-                inner.sequence(body, first | follow)
+                # After the body: the body again (another repetition), or what follows the group.
+                inner.sequence(body, first | follow, [list(body) + c for c in self.continuations] + self.continuations)
                 if inner.undelimited:
                     raise UnsafePattern("a repeated group may only hold parts that stop at a character they cannot "
                                         "match, and cannot match the group's first character: write "

@@ -130,7 +130,7 @@ def test_every_exception_says_what_it_matches(tmp_path):
     text = created.as_dict()["matches"]
     store.close()
     for phrase in ("with no domain", "ANY folder", "renamed binary never matches", "full path is",
-                   "asset model", "renamed to or from it never matches", "over 8192 characters never match",
+                   "asset model", "renamed to or from it never matches", "over 4096 characters never match",
                    "A-Z only", " AND "):
         assert phrase in text, phrase
 
