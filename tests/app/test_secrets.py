@@ -81,3 +81,38 @@ def test_the_ledger_offers_both_forms(store):
     store.ledger.fail(window.id, "console: SELECT secret FROM events WHERE x", 2)
     (row,) = store.ledger.windows("r")
     assert "SELECT" in row["reason"] and "SELECT" not in row["reason_public"] and HIDDEN in row["reason_public"]
+
+
+def _store_at_version(path, version, setup_sql=()):
+    import sqlite3
+    from app.store.db import MIGRATIONS
+    conn = sqlite3.connect(path)
+    for migration in MIGRATIONS[:version]:
+        for statement in migration.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+    conn.execute(f"PRAGMA user_version = {version}")
+    for sql in setup_sql:
+        conn.execute(sql)
+    conn.commit()
+    conn.close()
+
+
+@pytest.mark.parametrize("offenses_row, expected", [
+    (None, {"protocol": "tcp"}),
+    ('{"host": "10.0.0.5"}', {"host": "10.0.0.5", "protocol": "tcp"}),
+    ('{"protocol": "udp"}', {"protocol": "udp"}),
+])
+def test_an_upgraded_store_keeps_the_plain_tcp_it_used_and_a_new_one_gets_tls(tmp_path, offenses_row, expected):
+    from app.pipeline.offenses import OffenseSettings
+    setup = ["INSERT INTO windows (rule_id, kind, start_ms, end_ms, status, planned_ms) VALUES ('r', 'hunt', 0, 1, 'done', 0)"]
+    if offenses_row:
+        setup.append(f"INSERT INTO config (key, value_json, updated_ms, updated_by) VALUES ('offenses', '{offenses_row}', 1, 'a')")
+    _store_at_version(tmp_path / "old.db", 5, setup)
+    upgraded = Store(tmp_path / "old.db")
+    assert upgraded.settings.get("offenses") == expected
+    assert OffenseSettings.from_value(upgraded.settings.get("offenses"), {"QRADAR_CONSOLE_IP": "10.0.0.1"}).warnings()
+    upgraded.close()
+    fresh = Store(tmp_path / "new.db")
+    assert fresh.settings.get("offenses") is None       # a new install: the TLS default
+    fresh.close()
