@@ -44,6 +44,11 @@ def list_faults(req):
     return Reply(200, req.console.faults.active())
 
 
+@admin.add("GET", "/sim/faults/fired")
+def fired_faults(req):
+    return Reply(200, req.console.faults.fired())
+
+
 @admin.add("POST", "/sim/faults")
 def add_faults(req):
     body, error = _body(req)
