@@ -148,6 +148,7 @@ class RuleRunner:
         except MalformedRowError as exc:
             ledger.fail(window.id, f"malformed results: {exc}", self.clock())
             summary.windows_failed += 1
+            summary.errors.append(f"malformed results: {exc}")   # the run says why, after the retry too
             return []
         summary.new_hits += ledger.complete(window.id, [h.as_row() for h in hits], rows=len(rows),
                                             restarts=getattr(search, "restarts", 0),
