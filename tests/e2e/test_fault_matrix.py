@@ -221,3 +221,32 @@ def test_console_down_for_hours_is_caught_up_in_bounded_windows(live_sim, make_r
     facts = story(runtime)
     assert facts["failed_runs"] == 6
     reliability.update(facts, outage_hours=6, calls_dropped=fired, hits=len(expected))
+
+
+@pytest.mark.reliability("fault matrix", "store full (SQLite max_page_count): clear error, nothing corrupted")
+def test_a_full_store_stops_the_run_with_a_clear_error_and_loses_nothing(live_sim, make_runtime, reference, clean,
+                                                                         reliability):
+    """The disk under the store fills up. The mechanism is SQLite's own `PRAGMA max_page_count` on the runner's
+    connection: past it every write fails with SQLITE_FULL ("database or disk is full"), exactly the error a
+    full disk or quota gives, without needing root for a tiny filesystem."""
+    runtime = make_runtime(live_sim)
+    runtime.rules = matrix_rules(runtime.rules)
+    conn = runtime.store.db.connection()   # the runner works on this thread's connection
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.execute(f"PRAGMA max_page_count = {pages + 1}")
+    summaries = [runtime.hunt(rule_id, reference["start"], reference["end"]) for rule_id in runtime.rules]
+    full = [s for s in summaries if s.status != "ok"]
+    assert full, "some window's hits must not fit"
+    assert all("store is full" in s.errors[0] for s in full), [s.errors for s in full]
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    partial = runtime.store.hits.identities()
+    assert partial < clean["ids"], "what was stored is a part of the clean run, nothing else"
+    owed = sum(len(runtime.store.ledger.open_windows(r, "hunt")) for r in runtime.rules)
+    assert owed, "the windows that did not fit stay owed"
+
+    conn.execute("PRAGMA max_page_count = 1073741823")   # space freed
+    drain(runtime, "hunt")
+    assert runtime.store.hits.identities() == clean["ids"]
+    assert offense_groups(runtime) == clean["groups"]
+    reliability.update(story(runtime), hits_before_space_freed=len(partial), windows_owed=owed,
+                       error=full[0].errors[0][:120])

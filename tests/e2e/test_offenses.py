@@ -151,7 +151,9 @@ def empty_sim(live_dataset):
         yield sim
 
 
-def test_failed_sends_are_reported_then_retried_and_nothing_is_lost(empty_sim, hunted, make_runtime, tmp_path):
+@pytest.mark.reliability("fault matrix", "syslog target down, then back: every offense event sent once")
+def test_failed_sends_are_reported_then_retried_and_nothing_is_lost(empty_sim, hunted, make_runtime, tmp_path,
+                                                                   reliability):
     clock = ShiftedClock()
     runtime, dispatcher = start(make_runtime, empty_sim, hunted, tmp_path, "down", clock, port=closed_port())
     summary = dispatcher.dispatch()
@@ -170,6 +172,8 @@ def test_failed_sends_are_reported_then_retried_and_nothing_is_lost(empty_sim, h
     assert {g["status"] for g in groups} == {"noted"}
     assert OffenseGroups(runtime.store.db).by_key(failed[0]["group_key"])["attempts"] == 2
     assert {o["offense_source"] for o in offenses(empty_sim)} == hunted["live_sources"]
+    reliability.update(groups=len(groups), failed_sends_while_down=1, events_received=len(keys),
+                       offenses=len(offenses(empty_sim)))
 
 
 def test_offense_events_over_tls_raise_the_offenses(empty_sim, hunted, make_runtime, tmp_path):
