@@ -35,8 +35,9 @@ What each suite proves is in the test modules named in the last column:
   the reference hits.
 - **load** (`tests/e2e/test_load.py`): a busy console on a 1-minute interval on a simulated clock: the backlog
   (windows owed after each tick) stays at zero and the process's RSS stays flat (growth measured after warm-up).
-- **bad input** (`tests/e2e/test_bad_input.py`): hostile values never change an AQL query's structure (judged by
-  the stand-in's parser); rows with nulls go through the real client.
+- **bad input**: hostile values never change an AQL query's structure, judged by the stand-in's parser
+  (`tests/app/test_aql_structure.py`, hypothesis); rows with nulls go through the real client
+  (`tests/e2e/test_bad_input.py`). Malformed, truncated and non-UTF-8 console answers are fault-matrix cases.
 """
 
 

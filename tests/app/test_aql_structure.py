@@ -75,6 +75,7 @@ def pushed_down(field: str, value: str) -> str:
     return render(RULES["t1048-002-rclone"], FIELDS, WINDOW, exclusions=[exception_aql(exception, FIELDS)]), condition
 
 
+@pytest.mark.reliability("bad input", "hostile exception values never change the rule's AQL (stand-in parser)")
 @SETTINGS
 @given(field=st.sampled_from(TEXT_CONDITIONS), value=HOSTILE)
 def test_an_exception_value_never_changes_the_query_structure(field, value):
@@ -97,6 +98,7 @@ def test_an_exception_value_never_changes_the_query_structure(field, value):
     assert any(re.fullmatch(p, stored, re.I | re.S) for p in added), (stored, added)
 
 
+@pytest.mark.reliability("bad input", "hostile mapped column names never change the rule's AQL (stand-in parser)")
 @SETTINGS
 @given(name=HOSTILE)
 def test_a_mapped_column_name_never_changes_the_query_structure(name):
@@ -115,6 +117,7 @@ def test_a_mapped_column_name_never_changes_the_query_structure(name):
     assert name in leaves(tree)
 
 
+@pytest.mark.reliability("bad input", "hostile process GUIDs never change the correlation AQL (stand-in parser)")
 @SETTINGS
 @given(guids=st.lists(HOSTILE, min_size=1, max_size=5, unique=True))
 def test_process_guids_from_telemetry_never_change_the_correlation_query(guids):
