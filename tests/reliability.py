@@ -37,8 +37,14 @@ def record(item, report) -> None:
         "suite": suite, "case": case, "test": item.nodeid, "outcome": outcome,
         "seconds": round(report.duration, 1), "facts": item.stash.get(_FACTS, {}),
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "error": None if report.passed else str(report.longrepr).splitlines()[-1][:300] if report.longrepr else None,
+        "error": None if report.passed else _failure(report),
     }
+
+
+def _failure(report) -> str | None:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = crash.message if crash is not None else str(report.longrepr or "")
+    return " ".join(text.split())[:300] or None
 
 
 def flush() -> None:
