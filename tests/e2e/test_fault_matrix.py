@@ -8,6 +8,7 @@ needed a second attempt. Each case's facts go to docs/reliability.md (tests/reli
 from __future__ import annotations
 
 import dataclasses
+import re
 import socket
 
 import pytest
@@ -15,8 +16,9 @@ import pytest
 from app import create_app
 from app.pipeline.offenses import SETTINGS_KEY
 from app.store.offenses import OffenseGroups
+from devtools.appenv import app_runtime
 
-from .conftest import drain, with_window
+from .conftest import FAST, drain, with_window
 
 pytestmark = pytest.mark.timeout(600)
 HOUR = 3_600_000
@@ -64,8 +66,6 @@ def story(runtime) -> dict:
 @pytest.fixture(scope="module")
 def clean(live_sim, reference, tmp_path_factory):
     """A clean run of the matrix's shape: its hits must be the reference's, and they give the offense groups."""
-    from devtools.appenv import app_runtime
-    from .conftest import FAST
     runtime = app_runtime(live_sim, str(tmp_path_factory.mktemp("clean")), **FAST)
     runtime.rules = matrix_rules(runtime.rules)
     live_sim.admin("DELETE", "/sim/faults")
@@ -121,7 +121,6 @@ CASES = {
 
 
 def assert_explained(evidence, facts):
-    import re
     kind = evidence[0]
     if kind == "absorbed":
         assert facts["retried"] == 0 and facts["restarts"] == 0, f"no window should need a second try: {facts}"
