@@ -75,6 +75,7 @@ TEMPLATES = [
 URL_SECRETS = st.text(alphabet=string.ascii_letters + string.digits + "!$%()*+,-.:;=_~", min_size=6, max_size=40)
 
 
+@pytest.mark.reliability("bad input", "masking never leaks a generated secret (every form of the credential table)")
 @settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(secret=SECRETS, template=st.sampled_from(TEMPLATES), before=st.sampled_from(["", "cmd /c ", "x " * 3]),
        after=st.sampled_from(["", " -v", " && echo done"]))

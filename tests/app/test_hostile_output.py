@@ -36,6 +36,7 @@ def test_no_bidi_zero_width_or_control_character_reaches_leef_or_a_note(trick):
     assert trick[0] not in note.replace("\n", "") or trick == "\n"
 
 
+@pytest.mark.reliability("bad input", "LEEF values: controls, bidi and zero-width made visible, cut after escaping, never over the limit")
 @settings(max_examples=200, deadline=None)
 @given(text=st.text(alphabet=st.sampled_from(["a", "\t", "\x1b", "\u202e", "\u200b", "é", "\n", "|"]), max_size=3000),
        limit=st.integers(min_value=8, max_value=MAX_VALUE_CHARS))

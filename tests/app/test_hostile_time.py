@@ -123,6 +123,7 @@ def test_the_issues_crafted_cases_cost_little_everywhere(name, function, case):
     assert spent(function, ISSUE_CASES[case]) < BUDGET_S
 
 
+@pytest.mark.reliability("bad input", "every telemetry function stays within 2 s CPU on generated hostile text up to 1 MB")
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(fragments=st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=4),
        size=st.sampled_from([64 << 10, MB]))
