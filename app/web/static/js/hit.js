@@ -20,7 +20,8 @@ function enrichmentSection(e) {
   const service = dest.service ? `${dest.service.name} (${dest.service.category})` : "";
   return section("Enrichment",
     h("h3", { class: "ew-h3" }, "Why it fired"), bulletList(e.indicators || []),
-    h("h3", { class: "ew-h3" }, `Risk ${risk.score ?? ""}`), bulletList(risk.reasons || []),
+    h("h3", { class: "ew-h3" }, `Risk ${risk.score ?? ""} of 100`),
+    bulletList((risk.reasons || []).map((r) => (typeof r === "object" && r ? `${r.points > 0 ? "+" : ""}${r.points} ${r.reason}` : String(r)))),
     keyValues([
       ["Tool", tool.name], ["Tool image", tool.image], ["Renamed binary", tool.renamed ? `yes (original ${tool.original_file_name || "?"})` : ""],
       ["Protocol", e.protocol], ["Credentials on the command line", (e.credentials || []).map((c) => c.kind).join(", ")],
@@ -97,8 +98,8 @@ function triageSection(hit, rerender) {
       hit.status !== "new" ? button("reopen", "Reopen", "ghost") : null),
     offerException,
     h("h3", { class: "ew-h3" }, "History"),
-    table(["When (UTC)", "Who", "Action", "Reason"],
-      (hit.triage_history || []).map((t) => [time(t.at_ms), t.actor, ACTION_LABEL[t.action] || t.action, t.reason || ""])));
+    h("div", { id: "triage-history" }, table(["When (UTC)", "Who", "Action", "Reason"],
+      (hit.triage_history || []).map((t) => [time(t.at_ms), t.actor, ACTION_LABEL[t.action] || t.action, t.reason || ""]))));
 }
 
 function render(hit) {
