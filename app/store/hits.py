@@ -83,7 +83,7 @@ class Hits:
         rows, next_cursor = page_rows(self.db, flt, sort=sort, descending=descending, cursor=cursor, limit=limit)
         return [self._decode(r) for r in rows], next_cursor
 
-    def count(self, flt: HitFilter, cap: int = 10_000) -> tuple[int, bool]:
+    def count(self, flt: HitFilter, cap: int = 1000) -> tuple[int, bool]:
         return count_capped(self.db, flt, cap)
 
     def iterate(self, flt: HitFilter, *, sort: str = "time", descending: bool = True):
