@@ -3,7 +3,7 @@
 -- and "any domain" is written `*\svc_backup`. Stored exceptions keep their meaning: their bare user names are
 -- rewritten to the explicit form, each change audited. (Reference-set conditions are not touched.)
 INSERT INTO audit (at_ms, actor, action, target, detail_json)
-    SELECT CAST(strftime('%s', 'now') AS INTEGER) * 1000, 'migration 0005', 'exception.migrate', 'exception:' || e.id,
+    SELECT CAST(strftime('%s', 'now') AS INTEGER) * 1000, 'migration 0006', 'exception.migrate', 'exception:' || e.id,
            json_object('note', 'user names without a domain now say *\user (any domain or none): same meaning, said explicitly',
                        'before', json(e.conditions_json))
     FROM exceptions AS e
