@@ -175,7 +175,7 @@ def wide_figures(scratch: Path, size: dict, figures: dict) -> None:
     with SimProcess(events=str(events), profile="seed", latency_ms=0, start_timeout=600) as sim:
         run = _child(_job(sim, scratch / "wide", [SEED_RULE], "scheduled", start,
                           clock_ms=start + size["wide_windows"] * hour + 5 * 60_000))
-    figures.update(wide_rows=run["rows"], wide_windows=run["windows"], wide_splits=run["splits"],
+    figures.update(wide_rows_done=run["rows"], wide_windows_done=run["windows"], wide_splits=run["splits"],
                    wide_rss_before_mb=run["rss_before_mb"], rss_wide_rows_mb=run["peak_rss_mb"],
                    wide_errors=run["errors"])
 
