@@ -39,6 +39,10 @@ def main(argv=None) -> int:
     for rule_id in rules:
         if job["mode"] == "hunt":
             summaries.append(runtime.hunt(rule_id, job["start_ms"], job["end_ms"]))
+            # A run searches at most max_windows_per_run windows: go on until the span is searched.
+            while summaries[-1].windows_done + summaries[-1].windows_split and \
+                    runtime.store.ledger.open_windows(rule_id, "hunt"):
+                summaries.append(runtime.runner.resume(runtime.rules[rule_id], "hunt"))
         else:
             runtime.store.ledger.set_checkpoint(rule_id, job["start_ms"], job["clock_ms"])
             summaries.append(runtime.run_rule(rule_id))
