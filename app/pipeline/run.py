@@ -14,7 +14,7 @@ from ..detection.aql import RenderError, Window, render
 from ..detection.rule import Rule
 from ..detection.windows import WindowPlanner
 from ..qradar.errors import AuthenticationError, AuthorizationError, QRadarError
-from ..store import LedgerWindow, Store
+from ..store import LedgerWindow, Store, StoreFullError
 from .hit import Hit, HitBuilder, MalformedRowError
 
 log = logging.getLogger(__name__)
@@ -109,6 +109,8 @@ class RuleRunner:
             summary.errors.append(f"console: {exc}")
         except RenderError as exc:
             summary.errors.append(f"rule cannot be rendered: {exc}")
+        except StoreFullError as exc:   # the window's hits were rolled back: it stays owed
+            summary.errors.append(str(exc))
         ledger.finish_run(run_id, status=summary.status, done=summary.windows_done, failed=summary.windows_failed,
                           new_hits=summary.new_hits, error="; ".join(summary.errors)[:2000] or None, now_ms=self.clock())
         log.info("rule %s %s run: %s windows done, %s failed, %s new hits", rule.id, kind,
@@ -179,7 +181,16 @@ class RuleRunner:
         except MalformedRowError as exc:
             ledger.fail(window.id, f"malformed results: {exc}", self.clock())
             summary.windows_failed += 1
+            summary.errors.append(f"malformed results: {exc}")   # the run says why, after the retry too
             return []
+        except StoreFullError:
+            # Parts stored so far stay (they are skipped when the window is searched again). Failed, not left
+            # running: a window left running is split as if its process had died holding it.
+            try:
+                ledger.fail(window.id, "the store is full", self.clock())
+            except StoreFullError:
+                pass
+            raise
         finally:
             results.close()
         summary.new_hits += new + ledger.complete(window.id, [h.as_row() for h in part], rows=rows,
