@@ -317,21 +317,21 @@ def validate_offense_settings(data: dict) -> dict:
     unknown_keys(data, OFFENSE_FIELDS, errors)
     excluded = data.get("exclude_rules")
     if isinstance(excluded, list):
-        for rule_id in excluded:
-            if rule_id not in rt.rules:
-                errors["exclude_rules"] = f"{rule_id!r} is not a rule of this app"
+        unknown = [r for r in excluded if r not in rt.rules]
+        if unknown:
+            errors["exclude_rules"] = f"not rules of this app: {', '.join(map(str, unknown))}"
     if data.get("host") is not None and (not isinstance(data["host"], str) or len(data["host"]) > 255
                                          or not re.fullmatch(r"[A-Za-z0-9.:\[\]-]+", data["host"])):
         errors["host"] = "a host name or IP address"
-    if errors:
-        raise Invalid(errors)
-    # The settings' own checks, field by field: each problem names its setting.
+    # The settings' own checks, one field at a time, so that each problem names its setting.
     for key in data:
+        if key in errors or key not in OFFENSE_FIELDS:
+            continue
         try:
             OffenseSettings.from_value({"host": "127.0.0.1", key: data[key]}, rt.environ)
         except OffenseSettingsError as problem:
             errors[key] = str(problem).removeprefix("offense settings: ")
-    if not errors:
+    if not errors:   # then together (e.g. octet framing over UDP)
         try:
             OffenseSettings.from_value(data, rt.environ)
         except OffenseSettingsError as problem:

@@ -134,10 +134,10 @@ def start_preview():
         errors["rule_id"] = "choose one of this app's rules"
     start, end = _moment(data.get("start"), "start", errors), _moment(data.get("end"), "end", errors)
     now = rt.clock()
-    if start is not None and end is not None:
-        if end > now:
-            errors["end"] = "the preview searches the past: the end cannot be in the future"
-        elif start >= end:
+    if end is not None and end > now:
+        errors["end"] = "the preview searches the past: the end cannot be in the future"
+    elif start is not None and end is not None:
+        if start >= end:
             errors["start"] = "the start must be before the end"
         elif end - start > MAX_SPAN_MS:
             errors["start"] = "a preview covers at most 7 days"

@@ -4,6 +4,7 @@ each SEC cookie belongs to, as it asks a console."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 import requests
@@ -12,6 +13,7 @@ from werkzeug.serving import make_server
 from app import create_app
 from devtools.appenv import app_runtime
 from devtools.simproc import SimProcess
+from tests.e2e.conftest import shift_dataset
 
 FAST = {"initial_wait_s": 0.02, "poll_wait_s": 2}
 
@@ -26,11 +28,15 @@ class Browser:
             self.session.cookies.set("SEC", sec)
         self.session.cookies.set("QRadarCSRF", "csrf-test-value")
 
+    seen: list[str] = []      # every response body any browser received (secrets must never be in one)
+
     def call(self, method: str, path: str, *, csrf: bool = True, **kw):
         headers = dict(kw.pop("headers", {}) or {})
         if csrf and method.upper() not in ("GET", "HEAD"):
             headers["QRadarCSRF"] = "csrf-test-value"
-        return self.session.request(method, self.base + path, headers=headers, timeout=120, **kw)
+        response = self.session.request(method, self.base + path, headers=headers, timeout=120, **kw)
+        Browser.seen.append(response.text)
+        return response
 
     def get(self, path, **kw):
         return self.call("GET", path, **kw)
@@ -46,8 +52,16 @@ class Browser:
 
 
 @pytest.fixture(scope="module")
-def console():
-    with SimProcess(empty=True, latency_ms=0) as sim:
+def dataset(tmp_path_factory):
+    """The bundled seed dataset ending 10 minutes ago: hits to preview, triage and except."""
+    directory = tmp_path_factory.mktemp("data")
+    path, _, _ = shift_dataset("seed", directory, int(time.time() * 1000) - 10 * 60_000)
+    return path
+
+
+@pytest.fixture(scope="module")
+def console(dataset):
+    with SimProcess(events=str(dataset), profile="seed", latency_ms=0) as sim:
         sim.admin("POST", "/sim/users", json={"username": "ana", "role": "SOC Analyst"})
         sim.admin("POST", "/sim/users", json={"username": "root2", "role": "Admin"})
         yield sim
