@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, request
 
-from . import runtime
+from . import health, runtime
 from .present import present_hit
 
 bp = Blueprint("api", __name__)
@@ -70,6 +70,12 @@ def windows():
     statuses = [s for s in request.args.get("status", "").split(",") if s] or None
     return jsonify(runtime().store.ledger.windows(request.args.get("rule") or None, statuses=statuses,
                                                   limit=_int_arg("limit", 500, low=1, high=5000)))
+
+
+@bp.get("/banners")
+def banners():
+    """What every page shows above its content: rules failing, paused or disabled, and what to do."""
+    return jsonify(health.banners(runtime()))
 
 
 @bp.errorhandler(400)
