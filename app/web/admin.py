@@ -45,7 +45,11 @@ class Invalid(Exception):
 
 @bp.before_request
 def only_administrators():
-    return admin_refusal()
+    refused = admin_refusal()
+    if refused is not None and request.endpoint == "admin.page":
+        response, status = refused
+        return render_template("admin_denied.html", message=response.get_json()["error"]), status
+    return refused
 
 
 @bp.errorhandler(Invalid)

@@ -152,3 +152,18 @@ def test_a_test_event_to_a_closed_port_says_it_was_not_sent(admin):
     answer = admin.post("/api/admin/offenses/test", json={"host": "127.0.0.1", "port": 9, "protocol": "tcp",
                                                           "wait_s": 0}).json()
     assert answer["sent"] is False and "not sent to 127.0.0.1:9/tcp" in answer["error"]
+
+
+# -- CSRF and secrets -------------------------------------------------------------------------------------
+def test_a_change_without_the_csrf_header_is_refused_and_not_saved(admin, served):
+    before = served["runtime"].store.settings.get("retention.days", 90)
+    response = admin.put("/api/admin/retention", json={"days": before + 1}, csrf=False)
+    assert response.status_code == 403 and "QRadarCSRF" in response.json()["error"]
+    assert served["runtime"].store.settings.get("retention.days", 90) == before
+
+
+def test_no_response_ever_held_a_console_token(console):
+    """Runs last in this module: every body any test browser received is checked."""
+    assert Browser.seen
+    for text in Browser.seen:
+        assert SECRET_TOKEN not in text and console.token not in text
