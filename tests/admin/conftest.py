@@ -91,3 +91,12 @@ def admin(console, served):
 @pytest.fixture(scope="module")
 def analyst(console, served):
     return Browser(served["url"], session_for(console, "ana"))
+
+
+@pytest.fixture(scope="module")
+def hunted(served, console):
+    """t1048-002-rclone hunted over the dataset by the app itself: stored hits to build exceptions from."""
+    runtime = served["runtime"]
+    start, end = console.admin("GET", "/sim/info")["span"]
+    runtime.hunt("t1048-002-rclone", start - start % 60_000, end + 60_000)
+    return runtime

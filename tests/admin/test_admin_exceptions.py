@@ -22,15 +22,6 @@ EVERY_KIND = [
 ]
 
 
-@pytest.fixture(scope="module")
-def hunted(served, console):
-    """RULE hunted over the dataset by the app itself, so there are stored hits to build exceptions from."""
-    runtime = served["runtime"]
-    start, end = console.admin("GET", "/sim/info")["span"]
-    runtime.hunt(RULE, start - start % 60_000, end + 60_000)
-    return runtime
-
-
 def test_every_condition_kind_can_be_added_and_the_author_is_the_admin(admin):
     response = admin.post("/api/admin/exceptions", json={
         "name": "every kind", "rule_id": RULE, "conditions": EVERY_KIND, "reason": "all kinds at once",

@@ -285,7 +285,7 @@ async function loadExceptions(fromHit) {
   root.append(h("h2", { class: "ew-subtitle" }, "Tuning exceptions"),
     h("p", {}, "A hit matching an exception is kept and shown as suppressed, never dropped."), h("div", { class: "ew-actions" }, add), slot);
   const rows = data.exceptions.map((e) => {
-    const actions = h("td", {});
+    const actions = h("div", { class: "ew-row-actions" });
     if (e.state !== "deleted") {
       const edit = button("Edit", "ghost"), expire = button("Expire", "ghost"), remove = button("Delete", "danger--ghost");
       edit.addEventListener("click", () => clear(slot).append(exceptionForm(e, e.id)));
@@ -303,7 +303,7 @@ async function loadExceptions(fromHit) {
     return h("tr", { "data-exception": e.id, "data-state": e.state },
       h("td", {}, e.name), h("td", {}, e.rule_id || "every rule"), h("td", {}, h("ul", { class: "ew-list" }, e.conditions.map((c) => h("li", { class: "ew-mono" }, describe(c))))),
       h("td", {}, e.reason), h("td", {}, e.author), h("td", {}, e.expires_ms ? fmtTime(e.expires_ms) : "never"),
-      h("td", {}, e.state), h("td", {}, `${e.suppressed.hits} hits, ${e.suppressed.pushed_down} events`), actions);
+      h("td", {}, e.state), h("td", {}, `${e.suppressed.hits} hits, ${e.suppressed.pushed_down} events`), h("td", {}, actions));
   });
   root.append(table(["Name", "Rule", "Conditions", "Reason", "Author", "Expires", "State", "Suppressed", ""], rows));
   if (fromHit) {
