@@ -375,3 +375,15 @@ def audit():
         raise Invalid({"limit": "limit must be 1-1000"})
     prefix = request.args.get("target") or None
     return jsonify(runtime().store.settings.audit(int(limit), target_prefix=prefix))
+
+
+@bp.get("/api/admin/errors")
+def errors():
+    """Admin-only data: the raw error texts of recent runs and failed windows (they can quote the rendered AQL
+    and the console's messages about it). Pages for everyone show only the kind of problem (health.py)."""
+    rt = runtime()
+    rule_id = request.args.get("rule") or None
+    if rule_id is not None and rule_id not in rt.rules:
+        raise Invalid({"rule": "not a rule of this app"})
+    return jsonify({"runs": [r for r in rt.store.ledger.runs(rule_id, limit=50) if r.get("error")],
+                    "windows": rt.store.ledger.windows(rule_id, statuses=("failed",), limit=200)})

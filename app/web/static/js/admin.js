@@ -101,8 +101,14 @@ const SCHEDULE = [["interval_minutes", "Interval (minutes)"], ["ingestion_delay_
 
 async function loadRules() {
   const root = clear(document.getElementById("section-rules"));
-  state.rules = await getJSON("api/admin/rules");
+  const [rules, problems] = await Promise.all([getJSON("api/admin/rules"), getJSON("api/admin/errors")]);
+  state.rules = rules;
   root.append(h("h2", { class: "ew-subtitle" }, "Rules"));
+  if (problems.runs.length) {
+    root.append(h("details", { class: "ew-result ew-bad" }, h("summary", {}, `${problems.runs.length} recent run(s) with errors (full text, administrators only)`),
+      table(["When", "Rule", "Status", "Error"], problems.runs.map((r) => h("tr", {},
+        h("td", {}, fmtTime(r.started_ms)), h("td", { class: "ew-mono" }, r.rule_id), h("td", {}, r.status), h("td", { class: "ew-cmd" }, r.error || ""))))));
+  }
   for (const rule of state.rules) {
     const form = h("form", { class: "ew-form", "data-rule": rule.id },
       h("div", { class: "ew-wide" }, h("strong", {}, rule.name), " ", h("span", { class: "ew-mono ew-muted" }, rule.id),
