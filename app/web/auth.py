@@ -10,10 +10,12 @@ Console endpoints (docs/admin.md says why these):
 1. `GET /api/config/access/users?current_user=true` (every caller, API 13.0+): the signed-in user
    (username for the audit trail, user_role_id). 401 = no valid session; an empty list = an authorized
    service token, not a person.
-2. `GET /api/config/access/user_roles?current_user_role=true` with `Version: 21.0`: the caller's role and its
+2. `GET /api/config/access/user_roles?current_user_role=true` at API 21.0 or newer: the caller's role and its
    capabilities; admin = the ADMIN capability.
-   A console that does not offer 21.0 answers 422; there (API <= 20.0) `GET /api/config/access/user_roles/{id}`
-   is documented as needing ADMIN or SAASADMIN: 200 = admin, 403 = not.
+3. Where the console does not speak that version (422): `GET /api/config/access/user_roles` at the older version.
+   Up to 20.0 it needs ADMIN or SAASADMIN (403 otherwise); from 21.0 a non-administrator gets only their own
+   role. So: admin when the list holds a role other than the caller's own; 403 or only their own role = not.
+   This can only err towards refusing (a console with one single role), never towards admitting.
 Anything else (console down, an unexpected answer) refuses: the check fails closed.
 """
 from __future__ import annotations
@@ -31,6 +33,7 @@ from . import runtime
 
 ADMIN_CAPABILITY = "ADMIN"
 ROLES_VERSION = "21.0"          # the first API version whose user_roles lists the caller's capabilities
+FALLBACK_VERSION = "20.0"
 CACHE_TTL_S = 30.0              # a revoked role or a logged-out session is honoured within this
 MAX_CACHED = 1000
 
@@ -56,9 +59,10 @@ class ConsoleUser:
 class UserCheck:
     """Asks the console who owns a SEC session; answers are cached per session for CACHE_TTL_S."""
 
-    def __init__(self, platform, *, version: str = "20.0", ttl_s: float = CACHE_TTL_S, clock=time.monotonic):
+    def __init__(self, platform, *, version=lambda: None, ttl_s: float = CACHE_TTL_S, clock=time.monotonic):
+        """`version()`: the API version the app's client uses with this console (None when unknown)."""
         self.platform = platform
-        self.version = version
+        self.version_source = version
         self.ttl_s = ttl_s
         self.clock = clock
         self._cache: dict[str, tuple[float, ConsoleUser | AuthError]] = {}
@@ -103,8 +107,18 @@ class UserCheck:
         except ValueError:
             raise AuthError(503, f"the console's answer to {what} is not JSON (HTTP {response.status_code})") from None
 
+    def _versions(self) -> tuple[str, str]:
+        """(version for the users call and the fallback, version for current_user_role)."""
+        try:
+            known = self.version_source()
+            number = float(known)
+        except Exception:    # not negotiated yet, console unreachable, nothing configured
+            known, number = None, 0.0
+        return (known or FALLBACK_VERSION), (known if number >= float(ROLES_VERSION) else ROLES_VERSION)
+
     def _ask(self, sec: str) -> ConsoleUser:
-        response = self._get("api/config/access/users", sec, self.version,
+        version, roles_version = self._versions()
+        response = self._get("api/config/access/users", sec, version,
                              {"current_user": "true", "fields": "id,username,user_role_id"})
         if response.status_code != 200:
             raise AuthError(503, f"the console answered HTTP {response.status_code} when asked who you are")
@@ -118,7 +132,7 @@ class UserCheck:
         if not isinstance(username, str) or not username or isinstance(role_id, bool) or not isinstance(role_id, int):
             raise AuthError(503, "the console's config/access/users answer has no username and user_role_id")
 
-        response = self._get("api/config/access/user_roles", sec, ROLES_VERSION, {"current_user_role": "true"})
+        response = self._get("api/config/access/user_roles", sec, roles_version, {"current_user_role": "true"})
         if response.status_code == 200:
             roles = self._json(response, "config/access/user_roles")
             role = roles[0] if isinstance(roles, list) and len(roles) == 1 and isinstance(roles[0], dict) else None
@@ -127,16 +141,19 @@ class UserCheck:
             names = frozenset(c.get("name") for c in role["capabilities"] if isinstance(c, dict))
             return ConsoleUser(username, str(role.get("name") or role_id), ADMIN_CAPABILITY in names, names,
                                "config/access/user_roles?current_user_role=true")
-        if response.status_code != 422:   # 422 = this console does not offer API 21.0
+        if response.status_code != 422:   # 422 = this console does not offer that API version
             raise AuthError(503, f"the console answered HTTP {response.status_code} when asked for your role")
-        response = self._get(f"api/config/access/user_roles/{role_id}", sec, self.version)
-        if response.status_code == 200:
-            role = self._json(response, "config/access/user_roles/{id}")
-            name = role.get("name") if isinstance(role, dict) else None
-            return ConsoleUser(username, str(name or role_id), True, frozenset(), "config/access/user_roles/{id}")
-        if response.status_code in (403, 404):
-            return ConsoleUser(username, str(role_id), False, frozenset(), "config/access/user_roles/{id}")
-        raise AuthError(503, f"the console answered HTTP {response.status_code} when asked for your role")
+        response = self._get("api/config/access/user_roles", sec, version)
+        if response.status_code == 403:
+            return ConsoleUser(username, str(role_id), False, frozenset(), "config/access/user_roles")
+        if response.status_code != 200:
+            raise AuthError(503, f"the console answered HTTP {response.status_code} when asked for the roles")
+        roles = self._json(response, "config/access/user_roles")
+        if not isinstance(roles, list):
+            raise AuthError(503, "the console's user_roles answer is not a list")
+        ids = {r.get("id") for r in roles if isinstance(r, dict)}
+        own = next((r.get("name") for r in roles if isinstance(r, dict) and r.get("id") == role_id), None)
+        return ConsoleUser(username, str(own or role_id), bool(ids - {role_id}), frozenset(), "config/access/user_roles")
 
 
 # -- Flask side --------------------------------------------------------------------------------------------
@@ -144,7 +161,8 @@ def _checker() -> UserCheck:
     checker = current_app.extensions.get("exfilwatch.users")
     if checker is None:
         rt = runtime()
-        checker = current_app.extensions["exfilwatch.users"] = UserCheck(rt.platform, version=rt.config.api_version)
+        checker = current_app.extensions["exfilwatch.users"] = UserCheck(
+            rt.platform, version=lambda: getattr(rt.client, "version", None))
     return checker
 
 

@@ -41,7 +41,7 @@ def test_an_administrator_is_recognised_by_the_console(admin):
     me = admin.get("/api/admin/me").json()
     assert me["username"] == "admin" and me["is_admin"] is True
     # The stand-in offers API 20.0 only, so the role was read with the 20.0 fallback.
-    assert me["checked_by"] == "config/access/user_roles/{id}"
+    assert me["checked_by"] == "config/access/user_roles"
 
 
 def test_the_check_uses_the_users_session_not_the_apps_token(console, served):
@@ -62,6 +62,9 @@ def test_with_api_21_the_role_capabilities_decide(console, served):
         assert me["is_admin"] and me["checked_by"] == "config/access/user_roles?current_user_role=true"
         analyst = Browser(served["url"], session_for(console, "ana"))
         assert analyst.get("/api/admin/rules").status_code == 403
+        # A hosted (SAASADMIN) administrator is not an ADMIN where the capabilities can be read.
+        console.admin("POST", "/sim/users", json={"username": "hosted", "role": "Hosted Admin"})
+        assert Browser(served["url"], session_for(console, "hosted")).get("/api/admin/rules").status_code == 403
     finally:
         console.admin("POST", "/sim/config", json={"versions": None})
 
