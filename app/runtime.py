@@ -132,7 +132,9 @@ class Runtime:
 
     def apply_settings(self) -> None:
         """Settings the admin page changes that live outside the store's readers: the API version."""
-        self.client.version = self.store.settings.get(API_VERSION_KEY) or self.config.api_version
+        chosen = self.store.settings.get(API_VERSION_KEY)
+        if chosen:   # else the configured (or negotiated) version stays
+            self.client.version = chosen
 
     def run_rule(self, rule_id: str) -> RunSummary | None:
         """A scheduled run; skipped (None) while another run of the same rule is under way."""

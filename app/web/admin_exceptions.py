@@ -136,10 +136,7 @@ def exception_from_hit(hit_id: int):
     ]
     conditions = [{"field": f, "op": FIELDS[f][0], "value": v, "checked": bool(checked)}
                   for f, v, checked in offered if v not in (None, "", "-")]
-    reason = ""
-    triage = hit.get("triage") if isinstance(hit.get("triage"), dict) else None
-    if triage and triage.get("reason"):
-        reason = str(triage["reason"])
+    reason = str(hit.get("triage_reason") or "")   # the analyst's false-positive reason, when triaged so
     return jsonify({"hit": {"id": hit_id, "rule_id": hit.get("rule_id"), "command_line": shown.get("command_line"),
                             "source_ip": hit.get("source_ip"), "username": hit.get("username")},
                     "spec": {"name": f"False positive from hit {hit_id}", "rule_id": hit.get("rule_id"),

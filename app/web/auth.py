@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass, field
 
 import requests
-from flask import current_app, jsonify, request
+from flask import current_app, g, jsonify, request
 
 from . import runtime
 
@@ -54,6 +54,10 @@ class ConsoleUser:
     is_admin: bool
     capabilities: frozenset = field(default_factory=frozenset)
     checked_by: str = ""        # which console endpoint decided is_admin
+
+    @property
+    def name(self) -> str:      # what other blueprints record as the actor (g.console_user.name)
+        return self.username
 
 
 class UserCheck:
@@ -180,15 +184,16 @@ def session_value() -> str | None:
 
 
 def current_user() -> ConsoleUser:
-    """The signed-in console user (cached per request); raises AuthError."""
-    cached = getattr(request, "_exfilwatch_user", None)
-    if cached is not None:
+    """The signed-in console user, also left in `g.console_user` for the rest of the request; raises AuthError.
+    Any blueprint may call it to name the actor of a change (e.g. a triage action)."""
+    cached = g.get("console_user")
+    if isinstance(cached, ConsoleUser):
         return cached
     sec = session_value()
     if not sec:
         raise AuthError(401, "no QRadar session: open ExfilWatch from the QRadar console")
     user = _checker().user(sec)
-    request._exfilwatch_user = user
+    g.console_user = user
     return user
 
 
