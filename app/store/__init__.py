@@ -16,6 +16,7 @@ class Store:
         self.db = Database(path)
         self.ledger = Ledger(self.db)
         self.hits = Hits(self.db)
+        self.hits.backfill_facets()   # once, for hits stored before the browse columns existed
         self.settings = Settings(self.db)
 
     def close(self):

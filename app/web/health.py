@@ -44,3 +44,47 @@ def banners(runtime) -> list[dict]:
                         "title": f"{titles[state['state']]}: {rule.name}", "text": state["reason"] + ".",
                         "action": state["action"]})
     return out
+
+
+WINDOW_STATUSES = ("done", "failed", "pending", "running", "split")
+
+
+def public_window(window: dict) -> dict:
+    """A ledger row as every user may see it: a failure's text can quote the rendered AQL, so it is replaced
+    by what it means; the truncation note (no query in it) stays."""
+    shown = dict(window)
+    if shown.get("status") in ("failed", "pending", "running") and shown.get("reason"):
+        shown["reason"] = f"search failed ({shown.get('attempts', 0)} attempt(s)); searched again on the next run"
+    if shown.get("started_ms") and shown.get("finished_ms"):
+        shown["duration_ms"] = shown["finished_ms"] - shown["started_ms"]
+    return shown
+
+
+def rule_health(runtime, rule, *, windows: int = 50) -> dict:
+    """The ledger of one rule: window counts per status, time still owed, splits, durations, rows, last runs,
+    next run (scheduled interval after the last scheduled run started)."""
+    db = runtime.store.db
+    by_status = {s: 0 for s in WINDOW_STATUSES}
+    for row in db.query("SELECT status, COUNT(*) AS n FROM windows WHERE rule_id = ? GROUP BY status", (rule.id,)):
+        by_status[row["status"]] = row["n"]
+    (owed,) = db.query("SELECT COUNT(*) AS n, COALESCE(SUM(end_ms - start_ms), 0) AS ms, MIN(start_ms) AS oldest "
+                       "FROM windows WHERE rule_id = ? AND status IN ('pending', 'running', 'failed')", (rule.id,))
+    (done,) = db.query("SELECT COALESCE(SUM(rows), 0) AS rows, COALESCE(SUM(hits), 0) AS hits, "
+                       "AVG(finished_ms - started_ms) AS avg_ms, MAX(finished_ms - started_ms) AS max_ms "
+                       "FROM windows WHERE rule_id = ? AND status = 'done' AND started_ms IS NOT NULL", (rule.id,))
+    runs = [{k: v for k, v in r.items() if k != "error"} | {"had_error": bool(r.get("error"))}
+            for r in runtime.store.ledger.runs(rule.id, limit=10)]
+    last_scheduled = next((r for r in runs if r["kind"] == "scheduled"), None)
+    interval_ms = rule.schedule.interval_minutes * 60_000
+    return {
+        "rule_id": rule.id, "name": rule.name, "severity": rule.severity, **rule_state(runtime, rule),
+        "checkpoint_ms": runtime.store.ledger.checkpoint(rule.id),
+        "interval_minutes": rule.schedule.interval_minutes,
+        "next_run_ms": last_scheduled["started_ms"] + interval_ms if last_scheduled else None,
+        "windows_by_status": by_status, "splits": by_status["split"],
+        "owed": {"windows": owed["n"], "ms": owed["ms"], "oldest_ms": owed["oldest"]},
+        "rows": done["rows"], "hits": done["hits"],
+        "duration_ms": {"avg": int(done["avg_ms"]) if done["avg_ms"] is not None else None, "max": done["max_ms"]},
+        "runs": runs,
+        "windows": [public_window(w) for w in runtime.store.ledger.windows(rule.id, limit=windows)],
+    }
