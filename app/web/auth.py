@@ -192,6 +192,8 @@ def current_user() -> ConsoleUser:
     sec = session_value()
     if not sec:
         raise AuthError(401, "no QRadar session: open ExfilWatch from the QRadar console")
+    if len(sec) > 4096 or not all(33 <= ord(c) <= 126 for c in sec):
+        raise AuthError(401, "the QRadar session cookie is malformed: log in to the console again")
     user = _checker().user(sec)
     g.console_user = user
     return user

@@ -31,7 +31,7 @@ def test_a_signed_in_analyst_gets_403_on_every_admin_route(served, analyst):
 
 
 def test_no_session_gets_401_and_an_unknown_session_401(served):
-    for sec in (None, "not-a-session"):
+    for sec in (None, "not-a-session", "x" * 5000, "a\u00e9b"):
         browser = Browser(served["url"], sec)
         for method, url in admin_routes(served["app"]):
             assert browser.call(method, url, json={}).status_code == 401, (sec, method, url)
