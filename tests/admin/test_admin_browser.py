@@ -150,3 +150,28 @@ def test_a_non_admin_trying_every_admin_route(chromium, served, console):
             assert response.status == 403, (method, url, response.status)
     finally:
         page.context.close()
+
+
+def test_send_a_test_event_discover_fields_and_read_the_audit_trail(admin_page, console):
+    page = admin_page("/admin#offenses")
+    ready(page, "offenses")
+    page.fill('#offenses-form [name="host"]', "127.0.0.1")
+    page.fill('#offenses-form [name="port"]', str(console.syslog_port))
+    page.select_option('#offenses-form [name="protocol"]', "tcp")
+    page.click("#offenses-save")
+    page.wait_for_selector('.ew-notification:has-text("Offense settings saved")')
+    page.click("#offenses-test")
+    result = page.wait_for_selector("#offenses-result .ew-result", timeout=60_000)
+    assert "QRadar received the test event" in result.text_content()
+    shot(page, "admin-offenses")
+
+    page.goto(page.url.split("#")[0] + "#fields")
+    ready(page, "fields")
+    page.click("#fields-discover")
+    page.wait_for_selector('#fields-form td:text("CommandLine")')
+    shot(page, "admin-fields")
+
+    page.goto(page.url.split("#")[0] + "#audit")
+    ready(page, "audit")
+    assert page.locator('td.ew-mono:text("offenses")').count() >= 1
+    shot(page, "admin-audit")

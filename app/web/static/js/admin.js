@@ -15,8 +15,8 @@ function select(name, options, value, attrs = {}) {
     options.map(([v, label]) => h("option", { value: v, selected: String(v) === String(value ?? "") }, label)));
   return node;
 }
-function checkbox(name, checked, label) {
-  return h("label", { class: "ew-check" }, h("input", { type: "checkbox", name, checked: !!checked }), " ", label);
+function checkbox(name, checked, label, value) {
+  return h("label", { class: "ew-check" }, h("input", { type: "checkbox", name, checked: !!checked, value: value ?? label }), " ", label);
 }
 function item(label, control, errorKey, help) {
   return h("div", { class: "cds--form-item" },
@@ -335,16 +335,17 @@ async function loadOffenses() {
     item("Grouping", select("grouping", [["source_user", "source + user"], ["source_tool", "source + tool"], ["source_destination", "source + destination"]], s.grouping), "grouping"),
     item("Group window (minutes)", input("group_window_minutes", s.group_window_minutes, { type: "number" }), "group_window_minutes"),
     item("Rate cap (events per minute)", input("rate_per_minute", s.rate_per_minute, { type: "number" }), "rate_per_minute"),
-    item("Rules that raise no offense", select("exclude_rules", data.rules.map((r) => [r, r]), null, { multiple: true, size: Math.min(7, data.rules.length) }), "exclude_rules"),
+    h("div", { class: "cds--form-item ew-wide" }, h("div", { class: "cds--label" }, "Rules that raise no offense"),
+      h("div", { class: "ew-checks" }, data.rules.map((r) => checkbox("exclude_rules", (s.exclude_rules || []).includes(r), r))),
+      h("div", { class: "ew-field-error", "data-error-for": "exclude_rules" })),
     h("div", { class: "ew-actions ew-wide" }, button("Save", "primary", { id: "offenses-save" }), button("Send a test event", "tertiary", { id: "offenses-test" })),
     h("div", { class: "ew-wide", id: "offenses-result" }));
-  for (const option of form.querySelectorAll('[name="exclude_rules"] option')) option.selected = (s.exclude_rules || []).includes(option.value);
   if (data.error) form.prepend(result(false, data.error));
   const values = () => {
     const body = { enabled: form.querySelector('[name="enabled"]').checked };
     for (const key of ["host", "protocol", "framing", "grouping"]) body[key] = form.querySelector(`[name="${key}"]`).value || null;
     for (const key of ["port", "group_window_minutes", "rate_per_minute"]) body[key] = int(form.querySelector(`[name="${key}"]`).value);
-    body.exclude_rules = [...form.querySelector('[name="exclude_rules"]').selectedOptions].map((o) => o.value);
+    body.exclude_rules = [...form.querySelectorAll('[name="exclude_rules"]')].filter((c) => c.checked).map((c) => c.value);
     return body;
   };
   form.querySelector("#offenses-save").addEventListener("click", async () => {
