@@ -94,6 +94,7 @@ def test_a_schedule_change_is_audited_and_reaches_the_scheduler_without_a_restar
     scheduler = build_scheduler(runtime)
     scheduler.start(paused=True)
     try:
+        assert scheduler.get_job("settings-sync").trigger.interval.total_seconds() == 30
         assert scheduler.get_job(f"rule:{RULE}").trigger.interval.total_seconds() == 15 * 60
         changed = admin.put(f"/api/admin/rules/{RULE}", json={"interval_minutes": 7, "catch_up_windows": 3})
         assert changed.status_code == 200 and changed.json()["schedule"]["interval_minutes"] == 7
@@ -107,8 +108,8 @@ def test_a_schedule_change_is_audited_and_reaches_the_scheduler_without_a_restar
         assert scheduler.get_job(f"rule:{RULE}").trigger.interval.total_seconds() == 15 * 60
     finally:
         scheduler.shutdown(wait=False)
-    row = audit_rows(admin, "rules.schedule")[-1]     # newest last in this list? audit is newest first
-    detail = json.loads(audit_rows(admin, "rules.schedule")[0]["detail_json"])
+    row = audit_rows(admin, "rules.schedule")[0]      # the audit lists newest first
+    detail = json.loads(row["detail_json"])
     assert row["actor"] == "admin"
     assert detail["before"][RULE]["interval_minutes"] == 7 and detail["after"][RULE]["interval_minutes"] == 15
 
