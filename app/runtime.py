@@ -133,8 +133,12 @@ class Runtime:
     def apply_settings(self) -> None:
         """Settings the admin page changes that live outside the store's readers: the API version."""
         chosen = self.store.settings.get(API_VERSION_KEY)
-        if chosen:   # else the configured (or negotiated) version stays
+        if not chosen:   # the configured (or negotiated) version stays
+            return
+        try:
             self.client.version = chosen
+        except AttributeError:   # a client that negotiates its version (read-only property) keeps it in _version
+            self.client._version = chosen
 
     def run_rule(self, rule_id: str) -> RunSummary | None:
         """A scheduled run; skipped (None) while another run of the same rule is under way."""
