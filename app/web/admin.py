@@ -124,10 +124,17 @@ def offered_versions() -> dict:
     return {"offered": offered or None, "error": None if offered else "the console listed no API versions"}
 
 
+def version_in_use() -> str | None:
+    try:
+        return runtime().client.version
+    except QRadarError:      # a client that negotiates its version could not ask the console
+        return None
+
+
 @bp.get("/api/admin/connection")
 def connection():
     rt = runtime()
-    return jsonify({"token": token_state(), "api_version": rt.client.version,
+    return jsonify({"token": token_state(), "api_version": version_in_use(),
                     "api_version_default": rt.config.api_version, "versions": offered_versions()})
 
 
@@ -170,7 +177,7 @@ def test_connection():
         try:
             # user_rest sends this SEC as it is (rest would replace it with SEC_ADMIN_TOKEN where set).
             reply = rt.platform.user_rest("GET", "api/system/about", sec=token.strip(),
-                                          headers={"Version": rt.client.version, "Accept": "application/json"})
+                                          headers={"Version": version_in_use() or "20.0", "Accept": "application/json"})
         except Exception as error:   # connection refused, TLS, timeout: reported word for word
             return jsonify({"ok": False, "error": f"{type(error).__name__}: {error}"})
         try:
