@@ -176,8 +176,9 @@ def test_connection():
             raise Invalid({"token": "an authorized service token is 8-512 letters, digits and - . _ ~ + / ="})
         try:
             # user_rest sends this SEC as it is (rest would replace it with SEC_ADMIN_TOKEN where set).
+            version = version_in_use()     # unknown: no Version header, i.e. the console's latest
             reply = rt.platform.user_rest("GET", "api/system/about", sec=token.strip(),
-                                          headers={"Version": version_in_use() or "20.0", "Accept": "application/json"})
+                                          headers={"Accept": "application/json", **({"Version": version} if version else {})})
         except Exception as error:   # connection refused, TLS, timeout: reported word for word
             return jsonify({"ok": False, "error": f"{type(error).__name__}: {error}"})
         try:
