@@ -51,15 +51,16 @@ def spec_from(data: dict) -> dict:
     return spec
 
 
-def _changed(call, *args, status=200):
+def _changed(call, *args, status=200, now_ms=None):
     rt = runtime()
+    now_ms = rt.clock() if now_ms is None else now_ms
     try:
-        exception = call(*args, actor=actor(), now_ms=rt.clock())
+        exception = call(*args, actor=actor(), now_ms=now_ms)
     except ExceptionError as error:
         raise Invalid({field_of(str(error)): str(error)}) from None
     except KeyError as error:
         return jsonify({"error": str(error.args[0]) if error.args else "no such exception"}), 404
-    return jsonify(view(exception, rt.exceptions.suppression_counts(), rt.clock())), status
+    return jsonify(view(exception, rt.exceptions.suppression_counts(), max(now_ms + 1, rt.clock()))), status
 
 
 @bp.get("/api/admin/exceptions")
