@@ -132,7 +132,9 @@ def exception_from_hit(hit_id: int):
         ("tool", tool, bool(tool)),
         ("process_image", image, not tool and bool(image)),
         ("destination_domain", destination.get("hostname"), bool(destination.get("hostname"))),
-        ("destination_ip", _host(hit.get("destination_ip")), not destination.get("hostname")),
+        # A process event carries its own host as destination: not a destination worth an exception.
+        ("destination_ip", None if hit.get("destination_ip") == hit.get("source_ip") else _host(hit.get("destination_ip")),
+         not destination.get("hostname")),
         ("destination_port", hit.get("destination_port"), False),
     ]
     conditions = [{"field": f, "op": FIELDS[f][0], "value": v, "checked": bool(checked)}
