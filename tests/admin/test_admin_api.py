@@ -3,10 +3,7 @@ audited with who, before and after, the console token write-only, preview storin
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
-
-import pytest
 
 from app.scheduler import build_scheduler, sync_rule_jobs
 
@@ -18,16 +15,6 @@ SECRET_TOKEN = "a1b2c3d4-e5f6-4711-9999-000000000abc"
 
 def audit_rows(admin, target):
     return [r for r in admin.get("/api/admin/audit?limit=1000").json() if r["target"] == target]
-
-
-def wait_for(admin, path, done, deadline_s=180):
-    """Polls a status endpoint until done(body); the bound only stops a broken test from hanging."""
-    stop = time.monotonic() + deadline_s
-    while True:
-        body = admin.get(path).json()
-        if done(body) or time.monotonic() > stop:
-            return body
-        time.sleep(0.2)
 
 
 # -- console connection -----------------------------------------------------------------------------------
