@@ -173,7 +173,7 @@ def page_rows(db, flt: HitFilter, *, sort: str = "time", descending: bool = True
     return rows, (encode_cursor(sort, rows[-1]) if more and rows else None)
 
 
-def count_capped(db, flt: HitFilter, cap: int = 10_000) -> tuple[int, bool]:
+def count_capped(db, flt: HitFilter, cap: int = 1000) -> tuple[int, bool]:
     """(how many match, up to cap; whether there are more than cap): exact counts of a million rows cost a scan."""
     where, params = flt.where()
     (row,) = db.query(f"SELECT COUNT(*) AS n FROM (SELECT 1 FROM hits WHERE {where} LIMIT ?)", (*params, cap + 1))

@@ -11,12 +11,13 @@ from typing import Mapping
 
 from .db import Database
 from .hit_query import HitFilter, count_capped, iter_rows, page_rows
+from .rollup import DAY_MS, HOUR_MS
 
 FACETS_VERSION = 1
 FACET_COLUMNS = ("tool", "destination", "host_name", "search_text", "facets_version")
 TRIAGE_ACTIONS = {"acknowledge": "acknowledged", "false_positive": "false_positive", "escalate": "escalated",
                   "reopen": "new"}
-TOP_DIMENSIONS = {"hosts": "source_ip", "users": "username", "tools": "tool", "destinations": "destination"}
+TOP_DIMENSIONS = {"hosts": "host", "users": "user", "tools": "tool", "destinations": "destination"}  # -> hit_top.dim
 
 
 def facets(hit: Mapping, enrichment: Mapping | None) -> dict:
@@ -54,10 +55,11 @@ class Hits:
         self.db = db
 
     def counts(self) -> dict:
-        """Totals per rule: {"rules": {rule_id: {"hits", "suppressed"}}, "hits", "suppressed"}."""
+        """Totals per rule: {"rules": {rule_id: {"hits", "suppressed"}}, "hits", "suppressed"} (from the roll-up)."""
         rules = {}
-        for row in self.db.query("SELECT rule_id, SUM(suppressed = 0) AS hits, SUM(suppressed) AS suppressed "
-                                 "FROM hits GROUP BY rule_id ORDER BY rule_id"):
+        for row in self.db.query("SELECT rule_id, SUM(CASE WHEN suppressed = 0 THEN n ELSE 0 END) AS hits, "
+                                 "SUM(CASE WHEN suppressed = 1 THEN n ELSE 0 END) AS suppressed "
+                                 "FROM hit_totals GROUP BY rule_id HAVING SUM(n) > 0 ORDER BY rule_id"):
             rules[row["rule_id"]] = {"hits": row["hits"], "suppressed": row["suppressed"]}
         return {"hits": sum(r["hits"] for r in rules.values()),
                 "suppressed": sum(r["suppressed"] for r in rules.values()),
@@ -83,7 +85,7 @@ class Hits:
         rows, next_cursor = page_rows(self.db, flt, sort=sort, descending=descending, cursor=cursor, limit=limit)
         return [self._decode(r) for r in rows], next_cursor
 
-    def count(self, flt: HitFilter, cap: int = 10_000) -> tuple[int, bool]:
+    def count(self, flt: HitFilter, cap: int = 1000) -> tuple[int, bool]:
         return count_capped(self.db, flt, cap)
 
     def iterate(self, flt: HitFilter, *, sort: str = "time", descending: bool = True):
@@ -108,34 +110,51 @@ class Hits:
                              "LIMIT ?", (hit["process_guid"], hit["id"], limit))
         return [self._decode(r) for r in rows]
 
-    # -- the overview --------------------------------------------------------------------------------
+    # -- the overview (roll-ups: app/store/rollup.py) ------------------------------------------------
     def span(self) -> tuple[int, int] | None:
-        (row,) = self.db.query("SELECT MIN(event_time_ms) AS lo, MAX(event_time_ms) AS hi FROM hits")
-        return None if row["lo"] is None else (row["lo"], row["hi"])
+        # Two queries: MIN and MAX together would scan; each alone is one index lookup.
+        lo = self.db.query("SELECT MIN(event_time_ms) AS t FROM hits")[0]["t"]
+        hi = self.db.query("SELECT MAX(event_time_ms) AS t FROM hits")[0]["t"]
+        return None if lo is None else (lo, hi)
 
     def series(self, since_ms: int, until_ms: int, bucket_ms: int) -> list[dict]:
-        """Hits and suppressed hits per time bucket (bucket start ms), buckets without hits left out."""
+        """Hits and suppressed hits per time bucket (bucket start ms; since_ms and bucket_ms whole hours),
+        buckets without hits left out. Whole-day buckets read the daily roll-up."""
+        table, key = ("hit_daily", "day_ms") if bucket_ms % DAY_MS == 0 and since_ms % DAY_MS == 0 \
+            else ("hit_hourly", "hour_ms")
         rows = self.db.query(
-            "SELECT (event_time_ms - ?) / ? AS b, SUM(suppressed = 0) AS hits, SUM(suppressed) AS suppressed "
-            "FROM hits WHERE event_time_ms >= ? AND event_time_ms < ? GROUP BY b ORDER BY b",
+            f"SELECT ({key} - ?) / ? AS b, SUM(CASE WHEN suppressed = 0 THEN n ELSE 0 END) AS hits, "
+            f"SUM(CASE WHEN suppressed = 1 THEN n ELSE 0 END) AS suppressed FROM {table} "
+            f"WHERE {key} >= ? AND {key} < ? GROUP BY b HAVING SUM(n) > 0 ORDER BY b",
             (since_ms, bucket_ms, since_ms, until_ms))
         return [{"t": since_ms + r["b"] * bucket_ms, "hits": r["hits"], "suppressed": r["suppressed"]} for r in rows]
 
     def counts_since(self, since_ms: int) -> dict:
-        (row,) = self.db.query("SELECT COUNT(*) AS n, COALESCE(SUM(suppressed), 0) AS s FROM hits "
-                               "WHERE event_time_ms >= ?", (since_ms,))
-        return {"hits": row["n"] - row["s"], "suppressed": row["s"]}
+        """Exact: whole days from the daily roll-up, whole hours before them from the hourly one, and the
+        partial first hour from the hits themselves."""
+        first_hour = since_ms + (-since_ms) % HOUR_MS
+        first_day = max(first_hour, since_ms + (-since_ms) % DAY_MS)
+        total = {"hits": 0, "suppressed": 0}
+        for sql, params in (
+                ("SELECT COUNT(*) - COALESCE(SUM(suppressed), 0) AS h, COALESCE(SUM(suppressed), 0) AS s FROM hits "
+                 "WHERE event_time_ms >= ? AND event_time_ms < ?", (since_ms, first_hour)),
+                ("SELECT COALESCE(SUM(CASE WHEN suppressed = 0 THEN n ELSE 0 END), 0) AS h, "
+                 "COALESCE(SUM(CASE WHEN suppressed = 1 THEN n ELSE 0 END), 0) AS s FROM hit_hourly "
+                 "WHERE hour_ms >= ? AND hour_ms < ?", (first_hour, first_day)),
+                ("SELECT COALESCE(SUM(CASE WHEN suppressed = 0 THEN n ELSE 0 END), 0) AS h, "
+                 "COALESCE(SUM(CASE WHEN suppressed = 1 THEN n ELSE 0 END), 0) AS s FROM hit_daily "
+                 "WHERE day_ms >= ?", (first_day,))):
+            (row,) = self.db.query(sql, params)
+            total["hits"] += row["h"]
+            total["suppressed"] += row["s"]
+        return total
 
-    def top(self, since_ms: int | None = None, limit: int = 5) -> dict:
+    def top(self, limit: int = 5) -> dict:
         """The most frequent hosts, users, tools and destinations of un-suppressed hits."""
-        out = {}
-        for name, column in TOP_DIMENSIONS.items():
-            rows = self.db.query(
-                f"SELECT {column} AS value, COUNT(*) AS n FROM hits WHERE suppressed = 0 AND {column} IS NOT NULL "
-                f"AND event_time_ms >= ? GROUP BY {column} ORDER BY n DESC, value LIMIT ?",
-                (since_ms or 0, limit))
-            out[name] = [{"value": r["value"], "count": r["n"]} for r in rows]
-        return out
+        return {name: [{"value": r["value"], "count": r["n"]} for r in self.db.query(
+                    "SELECT value, n FROM hit_top WHERE dim = ? AND n > 0 ORDER BY n DESC, value LIMIT ?",
+                    (dim, limit))]
+                for name, dim in TOP_DIMENSIONS.items()}
 
     # -- triage --------------------------------------------------------------------------------------
     def triage(self, hit_id: int, action: str, *, actor: str, now_ms: int, reason: str | None = None) -> dict:

@@ -60,3 +60,67 @@ def test_run_health_shows_the_ledger_but_never_error_texts(client, store):
     for path in ("/api/health", "/api/health/t1048-002-rclone", "/api/overview", "/api/summary", "/api/windows"):
         assert "SELECT" not in client.get(path).get_data(as_text=True), path
     assert client.get("/api/health/no-such-rule").status_code == 404
+
+
+def _direct(store):
+    """What the roll-ups must say, counted from the hits themselves."""
+    hourly = {(r["h"], r["rule_id"], r["suppressed"]): r["n"] for r in store.db.query(
+        "SELECT event_time_ms - event_time_ms % 3600000 AS h, rule_id, suppressed, COUNT(*) AS n FROM hits "
+        "GROUP BY h, rule_id, suppressed")}
+    top = {}
+    for dim, column in (("host", "source_ip"), ("user", "username"), ("tool", "tool"), ("destination", "destination")):
+        for r in store.db.query(f"SELECT lower({column}) AS v, COUNT(*) AS n FROM hits WHERE suppressed = 0 "
+                                f"AND {column} IS NOT NULL GROUP BY lower({column})"):
+            top[(dim, r["v"])] = r["n"]
+    return hourly, top
+
+
+def _rolled(store):
+    hourly = {(r["hour_ms"], r["rule_id"], r["suppressed"]): r["n"]
+              for r in store.db.query("SELECT * FROM hit_hourly WHERE n != 0")}
+    daily = {}
+    for (hour, rule, suppressed), n in hourly.items():
+        key = (hour - hour % 86_400_000, rule, suppressed)
+        daily[key] = daily.get(key, 0) + n
+    assert daily == {(r["day_ms"], r["rule_id"], r["suppressed"]): r["n"]
+                     for r in store.db.query("SELECT * FROM hit_daily WHERE n != 0")}
+    totals = {}
+    for (_, rule, suppressed), n in hourly.items():
+        totals[(rule, suppressed)] = totals.get((rule, suppressed), 0) + n
+    assert totals == {(r["rule_id"], r["suppressed"]): r["n"] for r in store.db.query("SELECT * FROM hit_totals WHERE n != 0")}
+    top = {(r["dim"], r["value"].lower()): r["n"] for r in store.db.query("SELECT * FROM hit_top WHERE n != 0")}
+    return hourly, top
+
+
+def test_rollups_stay_exact_whoever_writes_the_hits(store, tmp_path):
+    """Inserts (ledger), suppression and enrichment changes, retention deletes: the overview's roll-ups follow,
+    and a store whose triggers are missing rebuilds them from the hits."""
+    from app.store import Store
+    store_hits(store, [hit_dict(n, time_ms=NOW_MS - n * 1_800_000, tool=("pscp", "PSCP", "rclone")[n % 3],
+                                username=("CORP\\a", "corp\\A", "CORP\\b")[n % 3], suppressed=n % 4 == 0)
+                       for n in range(40)])
+    assert _rolled(store) == _direct(store)
+    with store.db.transaction() as conn:
+        conn.execute("UPDATE hits SET suppressed = 1, exception_id = 9 WHERE id % 5 = 0")       # exception applied later
+        conn.execute("UPDATE hits SET tool = 'winscp', destination = NULL WHERE id % 7 = 0")    # re-enrichment
+        conn.execute("DELETE FROM hits WHERE id % 6 = 0")                                       # retention
+    assert _rolled(store) == _direct(store)
+    assert store.hits.counts()["hits"] == store.db.query("SELECT COUNT(*) AS n FROM hits WHERE suppressed = 0")[0]["n"]
+    path = store.db.path
+    with store.db.transaction() as conn:
+        conn.execute("DROP TRIGGER hits_rollup_v1_update")
+        conn.execute("UPDATE hit_top SET n = 999")
+    reopened = Store(path)
+    try:
+        assert _rolled(reopened) == _direct(reopened)
+    finally:
+        reopened.close()
+
+
+def test_counts_since_is_exact_at_any_instant(store):
+    store_hits(store, [hit_dict(n, time_ms=NOW_MS - n * 700_000, suppressed=n % 3 == 0) for n in range(60)])
+    store_hits(store, [hit_dict(100 + n, time_ms=NOW_MS - n * 86_400_000 - 5, suppressed=n % 2 == 0) for n in range(40)])
+    for since in (NOW_MS - 1, NOW_MS - 3_600_000 + 12_345, NOW_MS - 5 * 3_600_000 - 1, NOW_MS - 7 * 86_400_000,
+                  NOW_MS - 30 * 86_400_000 + 17, 0):
+        (row,) = store.db.query("SELECT COUNT(*) AS n, SUM(suppressed) AS s FROM hits WHERE event_time_ms >= ?", (since,))
+        assert store.hits.counts_since(since) == {"hits": row["n"] - (row["s"] or 0), "suppressed": row["s"] or 0}

@@ -21,6 +21,8 @@ CREATE INDEX hits_by_destination ON hits(destination, event_time_ms);
 CREATE INDEX hits_by_destination_ip ON hits(destination_ip, event_time_ms);
 CREATE INDEX hits_by_host_name ON hits(host_name, event_time_ms);
 CREATE INDEX hits_by_status ON hits(status, event_time_ms);
+-- covers the overview's exact count of a partial hour (the roll-ups count whole hours)
+CREATE INDEX hits_by_time_suppressed ON hits(event_time_ms, suppressed);
 CREATE INDEX hits_by_guid ON hits(process_guid) WHERE process_guid IS NOT NULL;
 CREATE INDEX hits_facets_stale ON hits(id) WHERE facets_version = 0;
 CREATE TABLE hit_triage (
@@ -32,3 +34,35 @@ CREATE TABLE hit_triage (
         at_ms INTEGER NOT NULL
     );
 CREATE INDEX hit_triage_by_hit ON hit_triage(hit_id, at_ms)
+;
+-- Roll-ups of the hits for the overview, kept current by triggers that app/store/rollup.py creates (trigger
+-- bodies hold semicolons, which the migration runner splits on): hits per hour, per day and in total by rule
+-- and suppressed, and the un-suppressed hit count per host, user, tool and destination. Without them the
+-- overview reads every hit.
+CREATE TABLE hit_hourly (
+        hour_ms INTEGER NOT NULL,
+        rule_id TEXT NOT NULL,
+        suppressed INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (hour_ms, rule_id, suppressed)
+    );
+CREATE TABLE hit_daily (
+        day_ms INTEGER NOT NULL,
+        rule_id TEXT NOT NULL,
+        suppressed INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (day_ms, rule_id, suppressed)
+    );
+CREATE TABLE hit_totals (
+        rule_id TEXT NOT NULL,
+        suppressed INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (rule_id, suppressed)
+    );
+CREATE TABLE hit_top (
+        dim TEXT NOT NULL,                -- host | user | tool | destination
+        value TEXT NOT NULL COLLATE NOCASE,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (dim, value)
+    );
+CREATE INDEX hit_top_by_count ON hit_top(dim, n)
