@@ -60,7 +60,7 @@ class Runtime:
         self.runner = RuleRunner(self.store, self.new_search, self.fields_for, clock=clock,
                                  processors=[self.enricher, self.exception_filter, self.push_down.count, *processors],
                                  exclusions_for=self.push_down.exclusions,
-                                 max_windows_per_run=config.max_windows_per_run)
+                                 max_windows_per_run=config.max_windows_per_run, part_bytes=config.part_bytes)
         self.offenses = OffenseDispatcher(self.store, self.client, clock=clock, environ=self.environ,
                                           rule_severities={r.id: r.severity for r in self.rules.values()})
         self._columns: tuple[float, list[str]] | None = None
@@ -92,7 +92,7 @@ class Runtime:
 
     def new_search(self) -> ArielSearch:
         c = self.config
-        return ArielSearch(self.client, page_size=c.page_size, initial_wait_s=c.initial_wait_s,
+        return ArielSearch(self.client, page_size=c.page_size, page_bytes=c.page_bytes, initial_wait_s=c.initial_wait_s,
                            poll_wait_s=c.poll_wait_s, timeout_s=c.search_timeout_s)
 
     def event_columns(self) -> list[str]:
