@@ -27,6 +27,9 @@ class AppConfig:
     request_retries: int = 4              # per REST call, with jittered exponential back-off
     max_windows_per_run: int = 48         # catch-up bound per run; the rest waits for the next run
     scheduler_enabled: bool = True        # off for web-only processes and for tests
+    # Outside a console only (scripts/demo): a console session used as the browser's when it sends no SEC
+    # cookie, so the admin check still asks the console (stand-in) who that is. Ignored inside the container.
+    local_session: str | None = None
 
     @classmethod
     def from_env(cls, environ=None, **overrides) -> "AppConfig":

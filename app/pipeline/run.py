@@ -98,7 +98,7 @@ class RuleRunner:
         run_id = ledger.start_run(rule.id, kind, self.clock())
         try:
             fields = self.fields_for(rule)
-            queue = ledger.open_windows(rule.id, kind)[: self.max_windows_per_run]
+            queue = ledger.open_windows(rule.id, kind)[: rule.schedule.catch_up_windows or self.max_windows_per_run]
             while queue:
                 queue = self._search_window(rule, fields, queue.pop(0), summary) + queue
         except RunAborted as exc:

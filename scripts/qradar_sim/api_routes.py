@@ -6,8 +6,10 @@ from .errors import ApiError, bad_parameter, not_found
 from .listing import list_response, page
 from .offenses import CLOSING_REASONS
 from .routing import Reply, Router
+from .users import register as register_access_routes
 
 api = Router()
+register_access_routes(api)
 
 ABOUT = {"build_version": "2020.7.5.20230602162623", "external_version": "7.5.0",
          "release_name": "7.5.0 UpdatePackage 6 (qradar-sim)", "fips_frontend_enabled": False}
