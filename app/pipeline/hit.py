@@ -56,6 +56,9 @@ class Hit:
             "process_guid": self.process_guid, "log_source_id": self.log_source_id, "qid": self.qid,
             "payload": self.payload, "fields_json": to_json(self.fields),
             "enrichment_json": to_json(self.enrichment) if self.enrichment else None,
+            # The same enrichment as a dict, so the store derives the browse facets without parsing the JSON
+            # it was just given (not a column: the ledger writes only its HIT_COLUMNS).
+            "enrichment": self.enrichment or None,
             "risk_score": self.risk_score, "suppressed": int(self.suppressed), "exception_id": self.exception_id,
         }
 
@@ -104,7 +107,12 @@ class HitBuilder:
         digest = hashlib.sha256(content).digest()
         self._seen[digest] += 1
         identity = hashlib.sha256(content + b"#%d" % self._seen[digest]).hexdigest()
-        facts = {k[3:]: v for k, v in row.items() if k.startswith("ew_")}
+        facts, fields = {}, {}
+        for key, value in row.items():   # one pass: split the reserved ew_* facts from the displayed fields
+            if key[:3] == "ew_":
+                facts[key[3:]] = value
+            else:
+                fields[key] = value
         try:
             port, log_source, qid = _int(facts.get("destinationport")), _int(facts.get("logsourceid")), _int(facts.get("qid"))
         except (TypeError, ValueError) as exc:
@@ -116,7 +124,7 @@ class HitBuilder:
             process_image=_text(facts.get("process_image") or facts.get("process_path")),
             command_line=_text(facts.get("command_line")), process_guid=_text(facts.get("process_guid")),
             log_source_id=log_source, qid=qid, payload=_text(facts.get("payload")),
-            fields={k: v for k, v in row.items() if not k.startswith("ew_")}, facts=facts,
+            fields=fields, facts=facts,
         )
 
 

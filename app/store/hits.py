@@ -37,7 +37,10 @@ def facets(hit: Mapping, enrichment: Mapping | None) -> dict:
 
 
 def facets_of_row(row: Mapping) -> dict:
-    """facets() of a hit row as the ledger writes it (enrichment as JSON text)."""
+    """facets() of a hit row as the ledger writes it (enrichment as JSON text, or also as the dict it came from:
+    the facets read only strings and mappings, which the JSON text holds unchanged)."""
+    if "enrichment" in row:
+        return facets(row, row["enrichment"])
     raw = row.get("enrichment_json")
     return facets(row, json.loads(raw) if raw else None)
 
