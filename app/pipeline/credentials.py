@@ -210,10 +210,18 @@ class _Finder:
 
     def patterns(self) -> None:
         t, text = table(), self.text
-        for pattern, kind in ((t.json_pair, None), (t.xml_pair, None), (t.equals_pair, None), (t.header, None),
-                              (t.environment, None), (_URL_PASSWORD, "password in URL"),
-                              (_NETWORK_CREDENTIAL, "NetworkCredential"),
-                              (_SECURE_STRING, "ConvertTo-SecureString -AsPlainText")):
+        # Each pattern needs a punctuation character that most command lines lack (a quote, `=`, `<`, `://`):
+        # a pattern whose character is absent cannot match, and a substring test is far cheaper than a search.
+        # Only punctuation, never letters: (?i) also matches letters like U+212A KELVIN SIGN that lower() keeps.
+        quoted, equals, colon = '"' in text or "'" in text, "=" in text, ":" in text
+        for pattern, kind, possible in ((t.json_pair, None, quoted and colon),
+                                        (t.xml_pair, None, "<" in text or "&" in text),
+                                        (t.equals_pair, None, equals), (t.header, None, colon or equals),
+                                        (t.environment, None, equals), (_URL_PASSWORD, "password in URL", "://" in text),
+                                        (_NETWORK_CREDENTIAL, "NetworkCredential", quoted and "(" in text),
+                                        (_SECURE_STRING, "ConvertTo-SecureString -AsPlainText", quoted)):
+            if not possible:
+                continue
             for match in pattern.finditer(text):
                 groups = match.groupdict()
                 if "secret" in groups:
