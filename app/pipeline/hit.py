@@ -20,6 +20,11 @@ IDENTITY_FIELDS = ("ew_time", "ew_logsourceid", "ew_qid", "ew_sourceip", "ew_des
                    "ew_command_line", "ew_process_image", "ew_event_id")
 
 
+# json.dumps(..., default=str) with its encoder built once (dumps builds one per call when given an option):
+# the same text, so identities stay those of stores written before.
+_IDENTITY_JSON = json.JSONEncoder(default=str)
+
+
 class MalformedRowError(ValueError):
     """A result row the pipeline cannot use (no event time): the window is failed and retried, not half-stored."""
 
@@ -103,7 +108,7 @@ class HitBuilder:
             event_time = None
         if event_time is None:
             raise MalformedRowError(f"result row {number} has no usable event time (ew_time={row.get('ew_time')!r})")
-        content = json.dumps([rule_id] + [row.get(k) for k in IDENTITY_FIELDS], default=str).encode()
+        content = _IDENTITY_JSON.encode([rule_id] + [row.get(k) for k in IDENTITY_FIELDS]).encode()
         digest = hashlib.sha256(content).digest()
         self._seen[digest] += 1
         identity = hashlib.sha256(content + b"#%d" % self._seen[digest]).hexdigest()

@@ -193,5 +193,10 @@ class Ledger:
         return rows[0]["disabled_reason"] if rows else None
 
 
+# One encoder for every call: json.dumps builds a new one per call whenever an option is given (the pipeline
+# encodes two documents per hit). Same options, same text; encode() keeps no state between calls.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+
+
 def to_json(value) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return _ENCODER.encode(value)
