@@ -90,11 +90,11 @@ class EnrichmentRepository:
     def save_enrichment(self, hit_id: int, enrichment: dict, risk_score: int | None, *, now_ms: int,
                         suppressed: bool | None = None, exception_id: int | None = None) -> None:
         """Replaces a stored hit's enrichment and risk score (and, when given, its suppression by an
-        exception) in one transaction; the enrichment state follows (a generated column). A hit still
-        partial has its attempt counted."""
+        exception) in one transaction, with the enrichment state copied out of it. A hit still partial has its
+        attempt counted."""
         with self.db.transaction() as conn:
-            conn.execute("UPDATE hits SET enrichment_json = ?, risk_score = ? WHERE id = ?",
-                         (json.dumps(enrichment, sort_keys=True), risk_score, hit_id))
+            conn.execute("UPDATE hits SET enrichment_json = ?, enrichment_state = ?, risk_score = ? WHERE id = ?",
+                         (json.dumps(enrichment, sort_keys=True), enrichment.get("state"), risk_score, hit_id))
             if suppressed is not None:
                 conn.execute("UPDATE hits SET suppressed = ?, exception_id = ? WHERE id = ?",
                              (int(suppressed), exception_id if suppressed else None, hit_id))

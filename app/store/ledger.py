@@ -18,7 +18,7 @@ OPEN_STATUSES = ("pending", "running", "failed")
 HIT_COLUMNS = (
     "identity", "rule_id", "event_time_ms", "source_ip", "destination_ip", "destination_port", "username",
     "event_id", "process_image", "command_line", "process_guid", "log_source_id", "qid", "payload",
-    "fields_json", "enrichment_json", "risk_score", "suppressed", "exception_id",
+    "fields_json", "enrichment_json", "enrichment_state", "risk_score", "suppressed", "exception_id",
 )
 
 
