@@ -7,6 +7,7 @@ they enter) lives in the store and is edited on the admin page, not here.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, fields
 
 
@@ -17,7 +18,7 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class AppConfig:
     db_path: str | None = None            # default: <store>/exfilwatch.db
-    api_version: str = "20.0"
+    api_version: str = ""                 # empty: the newest the console offers and the app knows
     page_size: int = 1000                 # rows per Range request when paging results
     initial_wait_s: float = 1.0           # before the first status poll of a new search
     poll_wait_s: int = 10                 # Prefer: wait=N on status polls
@@ -60,5 +61,7 @@ class AppConfig:
                 raise ConfigError(f"EXFILWATCH_{name.upper()} must be positive, not {getattr(self, name)}")
         if self.initial_wait_s < 0 or self.request_retries < 0:
             raise ConfigError("EXFILWATCH_INITIAL_WAIT_S and EXFILWATCH_REQUEST_RETRIES cannot be negative")
+        if self.api_version and not re.fullmatch(r"\d{1,3}\.\d{1,3}", self.api_version):
+            raise ConfigError(f"EXFILWATCH_API_VERSION must look like 26.0, not {self.api_version!r}")
         if self.page_size > 50000:
             raise ConfigError("EXFILWATCH_PAGE_SIZE above 50000 risks the console's response size limits")

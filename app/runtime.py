@@ -43,7 +43,7 @@ class Runtime:
         self.store = Store(config.db_path or self.platform.store_path("exfilwatch.db"))
         self.rules = rules if rules is not None else load_rules()
         self.clock = clock
-        self.client = QRadarClient(self.platform, self.console_token, version=config.api_version,
+        self.client = QRadarClient(self.platform, self.console_token, version=config.api_version or None,
                                    retries=config.request_retries)
         self.exceptions = ExceptionRepository(self.store.db, rule_ids=self.rules)
         self.exception_filter = ExceptionFilter(self.exceptions, self.client, clock)

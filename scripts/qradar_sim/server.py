@@ -19,10 +19,6 @@ from .errors import ApiError, CODE_BAD_VERSION, CODE_UNAUTHORIZED
 from .routing import Reply, Request
 from .tls import serve_over_tls
 
-LATEST_VERSION = "20.0"
-# API versions a 7.5 console answers to (older ones are long removed); anything else is a 422.
-SUPPORTED_VERSIONS = {"12.0", "12.1", "13.0", "13.1", "14.0", "15.0", "15.1", "16.0", "17.0", "18.0", "19.0",
-                      "20.0"}
 LOGGED_HEADERS = ("Version", "Range", "Prefer", "Accept", "Content-Type")
 
 
@@ -130,7 +126,7 @@ class ConsoleRequestHandler(BaseHTTPRequestHandler):
                     raise ApiError(fault["status"], fault["code"], fault.get("message"),
                                    fault.get("description"))
                 self._authorize(console)
-                self._check_version()
+                self._check_version(console)
             request = Request(self.command, path, params, self.headers, body, found, console)
             return route.handler(request), template, _fault_kind(fault)
         except ApiError as exc:
@@ -150,14 +146,16 @@ class ConsoleRequestHandler(BaseHTTPRequestHandler):
         if token != console.config.token or console.config.token_revoked:
             raise ApiError(401, CODE_UNAUTHORIZED, "The security token is invalid, expired or revoked.", "")
 
-    def _check_version(self):
+    def _check_version(self, console):
+        # Which versions are accepted depends on the console's release (--release; releases.py).
+        versions = console.api_versions
         raw = self.headers.get("Version")
         if raw is None:
-            return LATEST_VERSION
+            return versions.latest
         version = _normalized_version(raw)
-        if version not in SUPPORTED_VERSIONS:
+        if version not in versions.accepted:
             raise ApiError(422, CODE_BAD_VERSION, f"Version {raw!r} is not a supported API version.",
-                           f"Supported versions: {', '.join(sorted(SUPPORTED_VERSIONS, key=float))}")
+                           f"Supported versions: {', '.join(sorted(versions.accepted, key=float))}")
         return version
 
 
