@@ -17,7 +17,7 @@ from .pipeline.enrich import Enricher
 from .pipeline.exceptions import ExceptionFilter, ExceptionPushDown
 from .pipeline.offenses import OffenseDispatcher
 from .pipeline.run import RuleRunner, RunSummary, wall_clock_ms
-from .qradar.ariel import ArielSearch
+from .qradar.ariel import ArielSearch, InFlight
 from .qradar.client import QRadarClient
 from .qradar.errors import ConfigurationError
 from .qradar.platform import get_platform
@@ -43,6 +43,7 @@ class Runtime:
         self.store = Store(config.db_path or self.platform.store_path("exfilwatch.db"))
         self.rules = rules if rules is not None else load_rules()
         self.clock = clock
+        self.inflight = InFlight()   # every Ariel search this process runs, for a shutdown to cancel
         self.client = QRadarClient(self.platform, self.console_token, version=config.api_version or None,
                                    retries=config.request_retries)
         self.exceptions = ExceptionRepository(self.store.db, rule_ids=self.rules)
@@ -89,7 +90,7 @@ class Runtime:
     def new_search(self) -> ArielSearch:
         c = self.config
         return ArielSearch(self.client, page_size=c.page_size, initial_wait_s=c.initial_wait_s,
-                           poll_wait_s=c.poll_wait_s, timeout_s=c.search_timeout_s)
+                           poll_wait_s=c.poll_wait_s, timeout_s=c.search_timeout_s, inflight=self.inflight)
 
     def event_columns(self) -> list[str]:
         cached = self._columns
@@ -128,6 +129,15 @@ class Runtime:
             return self.runner.run_scheduled(self.rules[rule_id])
         finally:
             lock.release()
+
+    def wait_idle(self, timeout_s: float) -> bool:
+        """Waits until no rule is running (each run holds its rule's lock); False when time ran out."""
+        deadline = time.monotonic() + timeout_s
+        for lock in self._rule_locks.values():
+            if not lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                return False
+            lock.release()
+        return True
 
     def hunt(self, rule_id: str, start_ms: int, end_ms: int) -> RunSummary:
         with self._rule_locks[rule_id]:

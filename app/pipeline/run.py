@@ -13,6 +13,7 @@ from typing import Callable, Iterable, Mapping
 from ..detection.aql import RenderError, Window, render
 from ..detection.rule import Rule
 from ..detection.windows import WindowPlanner
+from ..qradar.ariel import SearchInterrupted
 from ..qradar.errors import AuthenticationError, AuthorizationError, QRadarError
 from ..store import LedgerWindow, Store
 from .hit import Hit, MalformedRowError, hits_from_rows
@@ -134,6 +135,9 @@ class RuleRunner:
             context = WindowContext(span, fields, self.search_factory, self.clock)
             for process in self.processors:
                 process(rule, hits, context)
+        except SearchInterrupted as exc:   # SIGTERM: the search is canceled; the window is owed, as planned
+            ledger.release(window.id, str(exc))
+            raise RunAborted(str(exc)) from exc
         except (AuthenticationError, AuthorizationError) as exc:
             ledger.fail(window.id, f"console refused the token: {exc}", self.clock())
             summary.windows_failed += 1

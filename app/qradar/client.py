@@ -97,6 +97,14 @@ class QRadarClient:
         self._sleep = sleep
         self._random = random
 
+    def with_options(self, **options):
+        """A client like this one (same platform, token and API version once known) with other settings,
+        e.g. ``retries=0, timeout=2`` for calls made while shutting down."""
+        settings = dict(version=self._version, retries=self.retries, backoff_base=self.backoff_base,
+                        backoff_max=self.backoff_max, timeout=self.timeout, sleep=self._sleep, random=self._random)
+        settings.update(options)
+        return QRadarClient(self.platform, self.token_provider, **settings)
+
     @property
     def version(self):
         """The API version every call names: the one configured, else the newest one both the console

@@ -90,6 +90,12 @@ class Ledger:
             conn.execute("UPDATE windows SET status = 'running', attempts = attempts + 1, started_ms = ?, "
                          "reason = NULL WHERE id = ?", (now_ms, window_id))
 
+    def release(self, window_id: int, reason: str) -> None:
+        """A window whose search was stopped (the app is shutting down) is owed again, untouched."""
+        with self.db.transaction() as conn:
+            conn.execute("UPDATE windows SET status = 'pending', reason = ? WHERE id = ? AND status = 'running'",
+                         (reason, window_id))
+
     def fail(self, window_id: int, reason: str, now_ms: int) -> None:
         with self.db.transaction() as conn:
             conn.execute("UPDATE windows SET status = 'failed', reason = ?, finished_ms = ? WHERE id = ?",
