@@ -26,6 +26,7 @@ class AppConfig:
     request_retries: int = 4              # per REST call, with jittered exponential back-off
     max_windows_per_run: int = 48         # catch-up bound per run; the rest waits for the next run
     scheduler_enabled: bool = True        # off for web-only processes and for tests
+    offense_interval_s: int = 60          # how often the scheduler turns new hits into offense events
 
     @classmethod
     def from_env(cls, environ=None, **overrides) -> "AppConfig":
@@ -56,7 +57,7 @@ class AppConfig:
         return config
 
     def validate(self) -> None:
-        for name in ("page_size", "poll_wait_s", "search_timeout_s", "max_windows_per_run"):
+        for name in ("page_size", "poll_wait_s", "search_timeout_s", "max_windows_per_run", "offense_interval_s"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"EXFILWATCH_{name.upper()} must be positive, not {getattr(self, name)}")
         if self.initial_wait_s < 0 or self.request_retries < 0:

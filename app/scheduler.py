@@ -66,7 +66,7 @@ def build_scheduler(runtime) -> BackgroundScheduler:
     scheduler.add_job(runtime.enricher.retry_partial, IntervalTrigger(minutes=5), kwargs={"limit": 100},
                       id="enrichment-retry", name="complete partial enrichment")
     # Groups of new hits become LEEF events for QRadar's offense rule; throttled and idempotent across restarts.
-    scheduler.add_job(runtime.offenses.dispatch, IntervalTrigger(seconds=60), id="offenses",
+    scheduler.add_job(runtime.offenses.dispatch, IntervalTrigger(seconds=runtime.config.offense_interval_s), id="offenses",
                       name="send offense events and notes")
     return scheduler
 
