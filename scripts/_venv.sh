@@ -30,7 +30,7 @@ ensure_sqlite() {
       tar xzf sqlite3-*.tgz "package/deps/$SQLITE_TARBALL.tar.gz"
       echo "$SQLITE_SHA256  package/deps/$SQLITE_TARBALL.tar.gz" | sha256sum -c --quiet -
       tar xzf "package/deps/$SQLITE_TARBALL.tar.gz" "$SQLITE_TARBALL/sqlite3.c"
-      gcc -O2 -fPIC -shared -Wl,-soname,libsqlite3.so.0 \
+      gcc -O2 -fPIC -shared -Wl,-soname,libsqlite3.so.0 -Wno-return-local-addr \
         -DSQLITE_ENABLE_JSON1 -DSQLITE_ENABLE_DESERIALIZE -DSQLITE_THREADSAFE=1 \
         -o libsqlite3.so.0 "$SQLITE_TARBALL/sqlite3.c" -lpthread -ldl -lm
       mkdir -p "$SQLITE_DIR"
