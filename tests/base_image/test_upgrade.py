@@ -107,3 +107,18 @@ def test_a_failed_migration_leaves_the_old_store_usable_and_says_why(tmp_path):
         assert not store.db.query("SELECT name FROM sqlite_master WHERE name = 'later'")
     finally:
         store.close()
+
+
+def test_the_containers_start_step_says_why_a_store_cannot_be_opened(tmp_path):
+    import os
+    import subprocess
+    import sys
+    store = tmp_path / "store"
+    store.mkdir()
+    Database(store / "exfilwatch.db").connection().execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("QRADAR_", "EXFILWATCH_"))}
+    env.update(APP_ROOT=str(tmp_path), PYTHONPATH=str(root))
+    done = subprocess.run([sys.executable, "-m", "app.prepare"], cwd=root, env=env, capture_output=True, text=True)
+    assert done.returncode == 1 and "newer than this app" in done.stderr
+    assert "newer than this app" in (store / "log" / "app.log").read_text()
