@@ -141,18 +141,19 @@ files = {included}/*.conf
     return conf
 
 
-def test_the_zip_installs_offline_on_the_base_image_and_runs_under_supervisord(
-        package, base_python, start_sim, tmp_path):
-    # -- the zip: what it holds ---------------------------------------------------------------------
-    root = tmp_path / "opt-app-root"
+@pytest.fixture(scope="module")
+def installed(package, base_python, tmp_path_factory):
+    """The image build: the zip in an empty app root, its wheels installed offline in order over the base
+    image's packages (nothing of those replaced), its build ordering run. Returns the app root."""
+    root = tmp_path_factory.mktemp("image") / "opt-app-root"
     root.mkdir()
     with zipfile.ZipFile(package) as archive:
         names = archive.namelist()
         archive.extractall(root)
-    for name in names:   # zipfile does not restore modes
-        mode = zipfile.ZipFile(package).getinfo(name).external_attr >> 16
-        if mode:
-            os.chmod(root / name, mode & 0o777)
+        for name in names:   # zipfile does not restore modes
+            mode = archive.getinfo(name).external_attr >> 16
+            if mode:
+                os.chmod(root / name, mode & 0o777)
     pip_dir = root / "container" / "pip"
     assert not (pip_dir / "requirements.txt").exists()
     assert sorted(ordering(root, "pip")) == sorted(p.name for p in pip_dir.glob("*.whl"))
@@ -161,7 +162,6 @@ def test_the_zip_installs_offline_on_the_base_image_and_runs_under_supervisord(
         assert data in names
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
 
-    # -- image build: the zip's wheels, offline, in order; nothing of the base image replaced ----------
     before = freeze(base_python)
     assert "apscheduler" not in before
     for wheel in ordering(root, "pip"):
@@ -169,20 +169,34 @@ def test_the_zip_installs_offline_on_the_base_image_and_runs_under_supervisord(
     after = freeze(base_python)
     assert {k: v for k, v in after.items() if before.get(k) != v} == {"tzlocal": "5.4.5", "apscheduler": "3.11.3"}
 
-    bin_dir = base_python.parent
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    env["PATH"] = f"{bin_dir}:{env['PATH']}"
     for line in ordering(root, "build"):
-        run(["bash", line.replace(OPT, str(root))], cwd=root, env=env)
+        run(["bash", line.replace(OPT, str(root))], cwd=root, env=container_env(base_python, {}))
     assert list((root / "app").glob("__pycache__/*.pyc")), "the build step byte-compiles the app"
+    return root
+
+
+def container_env(base_python: Path, platform_env: dict) -> dict:
+    """What the platform gives the container's programs: its variables, the manifest's
+    environment_variables, and the image's Python first on PATH."""
+    env = {k: v for k, v in (platform_env or os.environ).items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    manifest = json.loads((ROOT / "manifest.json").read_text())
+    env.update({e["name"]: e["value"] for e in manifest.get("environment_variables", [])})
+    env["PATH"] = f"{base_python.parent}:{os.environ['PATH']}"
+    return env
+
+
+def test_the_zip_installs_offline_on_the_base_image_and_runs_under_supervisord(
+        installed, base_python, start_sim, tmp_path):
+    root = tmp_path / "opt-app-root"
+    shutil.copytree(installed, root, symlinks=True)
+    bin_dir = base_python.parent
 
     # -- the console, then container start: run ordering, supervisord -------------------------------------
     events = tmp_path / "events.jsonl"
     events_near_now(events)
     sim = start_sim(events=str(events), tls_dir=str(tmp_path / "tls"))
-    env = dict(app_environ(sim, str(root)), PATH=env["PATH"], EXFILWATCH_OFFENSE_INTERVAL_S="2",
+    env = dict(container_env(base_python, app_environ(sim, str(root))), EXFILWATCH_OFFENSE_INTERVAL_S="2",
                EXFILWATCH_INITIAL_WAIT_S="0.1")
-    env.pop("PYTHONPATH", None)
     for line in ordering(root, "run"):
         assert "ready at schema" in run(["bash", line.replace(OPT, str(root))], cwd=root, env=env)
     # The admin's offense setting (the admin page's job): send to the stand-in's syslog intake.
@@ -251,3 +265,31 @@ def test_the_zip_installs_offline_on_the_base_image_and_runs_under_supervisord(
                                "sqlite3.connect(sys.argv[1]).execute('SELECT status, COUNT(*) FROM windows "
                                "GROUP BY status').fetchall())))", str(root / "store" / "exfilwatch.db")]))
     assert statuses.get("pending", 0) >= len(in_flight) and "running" not in statuses
+
+
+def test_a_scheduler_switched_off_is_running_not_fatal_under_supervisord(installed, base_python, start_sim, tmp_path):
+    root = tmp_path / "opt-app-root"
+    shutil.copytree(installed, root, symlinks=True)
+    sim = start_sim(empty=True, tls_dir=str(tmp_path / "tls"))
+    env = dict(container_env(base_python, app_environ(sim, str(root))), EXFILWATCH_SCHEDULER_ENABLED="false")
+    for line in ordering(root, "run"):
+        run(["bash", line.replace(OPT, str(root))], cwd=root, env=env)
+    conf = supervisord_conf(root, tmp_path / "etc", free_port(5000))
+    ctl = [str(base_python.parent / "supervisorctl"), "-c", str(conf)]
+    supervisord = subprocess.Popen([str(base_python.parent / "supervisord"), "-c", str(conf)], cwd=root, env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        def state():   # supervisorctl status exits non-zero while a program is not RUNNING
+            done = subprocess.run(ctl + ["status", "exfilwatch-scheduler"], capture_output=True, text=True, env=env)
+            return done.stdout.split()[1] if len(done.stdout.split()) > 1 else None
+        # RUNNING only once it has stayed up for startsecs (5 s); one that exits earlier ends BACKOFF, then FATAL.
+        settled = wait_until(lambda: (lambda now: now if now in ("RUNNING", "FATAL", "EXITED") else None)(state()),
+                             timeout=60, message="the scheduler program to settle")
+        assert settled == "RUNNING"
+        run(ctl + ["stop", "exfilwatch-scheduler"], env=env)
+        assert state() == "STOPPED"
+    finally:
+        supervisord.send_signal(signal.SIGTERM)
+        supervisord.wait(timeout=30)
+    assert "EXFILWATCH_SCHEDULER_ENABLED is off" in (root / "store" / "log" / "scheduler.log").read_text()
+    assert not [c for c in sim.admin("GET", "/sim/requests") if c["path"].startswith("/api/ariel")]
