@@ -53,6 +53,10 @@ def _rewrite_declaration(conn: sqlite3.Connection, sql: str) -> None:
     converted = body[:-1].rstrip() + ", enrichment_state TEXT)"
     conn.execute("BEGIN IMMEDIATE")
     try:
+        # Another process (web and scheduler start together) may have converted it while this one waited.
+        if conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'hits'").fetchone()[0] != sql:
+            conn.execute("ROLLBACK")
+            return
         conn.execute("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'hits'", (converted,))
         conn.execute("INSERT INTO sqlite_master (type, name, tbl_name, rootpage, sql) VALUES "
                      "('view', ?, ?, 0, ?)", (MARKER, MARKER, f"CREATE VIEW {MARKER} AS SELECT 1"))
@@ -69,6 +73,9 @@ def _fill(path: str) -> None:
     try:
         conn.execute("BEGIN IMMEDIATE")
         try:
+            if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (MARKER,)).fetchone():
+                conn.execute("ROLLBACK")   # filled by another process meanwhile
+                return
             # The index was built from the generated values, the column now reads NULL: drop, fill, rebuild.
             conn.execute("DROP INDEX IF EXISTS hits_enrichment_partial")
             rows = conn.execute("SELECT id, enrichment_json FROM hits WHERE enrichment_json IS NOT NULL").fetchall()

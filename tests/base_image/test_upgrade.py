@@ -122,3 +122,30 @@ def test_the_containers_start_step_says_why_a_store_cannot_be_opened(tmp_path):
     done = subprocess.run([sys.executable, "-m", "app.prepare"], cwd=root, env=env, capture_output=True, text=True)
     assert done.returncode == 1 and "newer than this app" in done.stderr
     assert "newer than this app" in (store / "log" / "app.log").read_text()
+
+
+def test_two_processes_converting_at_once_convert_it_once(old_store):
+    # The web app and the scheduler open the store together after an upgrade.
+    import threading
+    from app.store import upgrade
+    barrier, errors = threading.Barrier(3), []
+
+    def convert():
+        barrier.wait()
+        try:
+            upgrade.convert_generated_column(str(old_store / "exfilwatch.db"))
+        except Exception as error:   # collected: the test fails below naming it
+            errors.append(error)
+    threads = [threading.Thread(target=convert) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    store = Store(old_store / "exfilwatch.db")
+    try:
+        assert rows(store.db, "hits") == EXPECTED["tables"]["hits"]
+        assert [r[0] for r in store.db.query("SELECT COUNT(*) FROM sqlite_master WHERE name = 'hits'")] == [1]
+        assert store.db.query("PRAGMA integrity_check")[0][0] == "ok"
+    finally:
+        store.close()
