@@ -26,8 +26,9 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 # A garbled success body is usually a proxy hiccup; more than this many retries of it is a real bug.
 MAX_MALFORMED_RETRIES = 2
 
-# The API versions this app was written and checked against (IBM's table: 20.0 to 21.0 are what 7.5.0 UP7, the oldest
-# release the 4.x base image installs on; 27.0 is UP14). The client uses the newest one the console offers.
+# The API versions this app was written and checked against, per IBM's table from 20.0 (7.5.0 UP6; UP7, the
+# oldest release the 4.x base image installs on, offers 21.0, 20.0, 19.0) to 27.0 (UP14). The client uses the
+# newest of them that the console offers.
 KNOWN_API_VERSIONS = ("20.0", "21.0", "22.0", "23.0", "24.0", "25.0", "26.0", "27.0")
 
 JsonReply = namedtuple("JsonReply", "status data headers")
@@ -39,7 +40,7 @@ def negotiate_version(offered, known=KNOWN_API_VERSIONS):
     preferring one the console has not deprecated; raises ConfigurationError when they share none."""
     usable = {str(v.get("version")): bool(v.get("deprecated")) for v in offered
               if isinstance(v, dict) and not v.get("removed")}
-    common = sorted((v for v in known if v in usable), key=lambda v: tuple(int(p) for p in v.split(".")))
+    common = sorted((v for v in known if v in usable), key=_version_key)
     current = [v for v in common if not usable[v]]
     if current or common:
         return (current or common)[-1]
