@@ -80,8 +80,9 @@ def ensure_assets() -> None:
     """The tab's front-end vendor assets, when the project has an asset build (scripts/_assets.sh)."""
     script = ROOT / "scripts" / "_assets.sh"
     if script.exists():
-        subprocess.run(["bash", "-c", f'source "{script}" && ensure_assets'], check=True, cwd=ROOT,
-                       stdout=sys.stderr)
+        # Sourced the way scripts/test and scripts/demo source it: after _venv.sh (ROOT, PY, ensure_venv).
+        subprocess.run(["bash", "-c", f'set -e; source "{ROOT}/scripts/_venv.sh"; source "{script}"; ensure_assets'],
+                       check=True, cwd=ROOT, stdout=sys.stderr)
 
 
 def _files(directory: Path):
