@@ -6,6 +6,7 @@ from pathlib import Path
 from .db import Database, StoreFullError
 from .hits import Hits
 from .ledger import Ledger, LedgerWindow, to_json
+from .rollup import ensure_rollups
 from .settings import Settings
 
 __all__ = ["Store", "StoreFullError", "LedgerWindow", "to_json"]
@@ -16,6 +17,8 @@ class Store:
         self.db = Database(path)
         self.ledger = Ledger(self.db)
         self.hits = Hits(self.db)
+        ensure_rollups(self.db)       # the overview's roll-ups and their triggers (rebuilt when missing)
+        self.hits.backfill_facets()   # once, for hits stored before the browse columns existed
         self.settings = Settings(self.db)
 
     def close(self):

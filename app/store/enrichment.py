@@ -6,6 +6,7 @@ import json
 from typing import Iterable
 
 from .db import Database
+from .hits import FACET_COLUMNS, facet_values, facets
 
 
 class EnrichmentRepository:
@@ -93,8 +94,12 @@ class EnrichmentRepository:
         exception) in one transaction, with the enrichment state copied out of it. A hit still partial has its
         attempt counted."""
         with self.db.transaction() as conn:
-            conn.execute("UPDATE hits SET enrichment_json = ?, enrichment_state = ?, risk_score = ? WHERE id = ?",
-                         (json.dumps(enrichment, sort_keys=True), enrichment.get("state"), risk_score, hit_id))
+            destination_ip = conn.execute("SELECT destination_ip FROM hits WHERE id = ?", (hit_id,)).fetchone()
+            browse = facets({"destination_ip": destination_ip[0] if destination_ip else None}, enrichment)
+            conn.execute(f"UPDATE hits SET enrichment_json = ?, enrichment_state = ?, risk_score = ?, "
+                         f"{', '.join(c + ' = ?' for c in FACET_COLUMNS)} WHERE id = ?",
+                         (json.dumps(enrichment, sort_keys=True), enrichment.get("state"), risk_score,
+                          *facet_values(browse), hit_id))
             if suppressed is not None:
                 conn.execute("UPDATE hits SET suppressed = ?, exception_id = ? WHERE id = ?",
                              (int(suppressed), exception_id if suppressed else None, hit_id))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from .db import Database
+from .hits import FACET_COLUMNS, facet_values, facets_of_row
 
 OPEN_STATUSES = ("pending", "running", "failed")
 
@@ -122,13 +123,14 @@ class Ledger:
         """
         hits = list(hits)
         with self.db.transaction() as conn:
-            before = conn.total_changes
-            conn.executemany(
+            # rowcount, not total_changes: the overview's roll-up triggers (store/rollup.py) change rows too.
+            inserted = conn.executemany(
                 # Only a repeated identity is skipped; any other constraint failure aborts the window.
-                f"INSERT INTO hits ({', '.join(HIT_COLUMNS)}, window_id, created_ms) "
-                f"VALUES ({', '.join('?' * len(HIT_COLUMNS))}, ?, ?) ON CONFLICT(identity) DO NOTHING",
-                [tuple(h.get(c) for c in HIT_COLUMNS) + (window_id, now_ms) for h in hits])
-            new = conn.total_changes - before
+                f"INSERT INTO hits ({', '.join(HIT_COLUMNS + FACET_COLUMNS)}, window_id, created_ms) "
+                f"VALUES ({', '.join('?' * len(HIT_COLUMNS + FACET_COLUMNS))}, ?, ?) ON CONFLICT(identity) DO NOTHING",
+                [tuple(h.get(c) for c in HIT_COLUMNS) + facet_values(facets_of_row(h)) + (window_id, now_ms)
+                 for h in hits])
+            new = max(inserted.rowcount, 0)
             conn.execute("UPDATE windows SET status = 'done', rows = ?, hits = ?, new_hits = ?, restarts = ?, "
                          "truncated = ?, finished_ms = ?, reason = ? WHERE id = ?",
                          (rows, len(hits), new, restarts, int(truncated), now_ms,

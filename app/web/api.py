@@ -1,10 +1,10 @@
-"""Read-only JSON API over the store: what the tab and outside tools read."""
+"""JSON API over the store: summaries, rules, exceptions, the window ledger, banners (hits: hits_api.py;
+overview and run health: overview.py)."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, request
 
-from . import runtime
-from .present import present_hit
+from . import health, runtime
 
 bp = Blueprint("api", __name__)
 
@@ -26,25 +26,9 @@ def _int_arg(name: str, default: int, *, low: int = 0, high: int = 10_000) -> in
 def summary():
     rt = runtime()
     counts = rt.store.hits.counts()
-    return jsonify(counts | {"runs": rt.store.ledger.runs(limit=10)})
-
-
-@bp.get("/hits")
-def hits():
-    rt = runtime()
-    suppressed = {"true": True, "false": False, "all": None}.get(request.args.get("suppressed", "false"))
-    return jsonify([present_hit(h) for h in rt.store.hits.list(
-        rule_id=request.args.get("rule") or None, source_ip=request.args.get("source_ip") or None,
-        suppressed=suppressed, limit=_int_arg("limit", 200, low=1, high=1000),
-        offset=_int_arg("offset", 0, high=1_000_000))])
-
-
-@bp.get("/hits/<int:hit_id>")
-def hit(hit_id: int):
-    found = runtime().store.hits.get(hit_id)
-    if found is None:
-        abort(404, description="no such hit")
-    return jsonify(present_hit(found))
+    # Run errors can quote the rendered AQL (admin-only data): the run health page says what failed instead.
+    runs = [{k: v for k, v in run.items() if k != "error"} for run in rt.store.ledger.runs(limit=10)]
+    return jsonify(counts | {"runs": runs})
 
 
 @bp.get("/rules")
@@ -68,11 +52,24 @@ def exceptions():
 @bp.get("/windows")
 def windows():
     statuses = [s for s in request.args.get("status", "").split(",") if s] or None
-    return jsonify(runtime().store.ledger.windows(request.args.get("rule") or None, statuses=statuses,
-                                                  limit=_int_arg("limit", 500, low=1, high=5000)))
+    return jsonify([health.public_window(w) for w in runtime().store.ledger.windows(
+        request.args.get("rule") or None, statuses=statuses, limit=_int_arg("limit", 500, low=1, high=5000))])
 
 
-@bp.errorhandler(400)
-@bp.errorhandler(404)
-def json_error(error):
-    return jsonify({"error": error.description}), error.code
+@bp.get("/banners")
+def banners():
+    """What every page shows above its content: rules failing, paused or disabled, and what to do."""
+    return jsonify(health.banners(runtime()))
+
+
+def init_app(app) -> None:
+    """Errors under /api/ answer JSON ({"error": message}) so that api.js can show the message."""
+    from werkzeug.exceptions import HTTPException
+
+    @app.errorhandler(HTTPException)
+    def json_error(error):
+        if request.path.startswith("/api/"):
+            response = jsonify({"error": error.description})
+            response.status_code = error.code
+            return response
+        return error

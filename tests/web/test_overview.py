@@ -1,0 +1,126 @@
+"""Overview, run health and the banners: what they count, and that run errors (which can quote AQL) never leak."""
+import json
+
+from .conftest import NOW_MS, hit_dict, store_hits
+
+DAY = 86_400_000
+AQL_ERROR = "console: 422 SELECT secret_property FROM events WHERE x"
+
+
+def test_overview_counts_series_and_top_values(client, store):
+    store_hits(store, [hit_dict(1, time_ms=NOW_MS - 1000, source_ip="10.0.0.1", tool="pscp"),
+                       hit_dict(2, time_ms=NOW_MS - 2 * DAY, source_ip="10.0.0.1", tool="pscp"),
+                       hit_dict(3, time_ms=NOW_MS - 20 * DAY, source_ip="10.0.0.2", tool="rclone"),
+                       hit_dict(4, time_ms=NOW_MS - 40 * DAY, suppressed=True)])
+    body = client.get("/api/overview").get_json()
+    assert body["counts"]["24h"] == {"hits": 1, "suppressed": 0}
+    assert body["counts"]["7d"] == {"hits": 2, "suppressed": 0}
+    assert body["counts"]["30d"] == {"hits": 3, "suppressed": 0}
+    assert body["counts"]["all"] == {"hits": 3, "suppressed": 1}
+    points = body["series"]["points"]
+    assert sum(p["hits"] for p in points) == 3 and sum(p["suppressed"] for p in points) == 1
+    assert len(points) <= 90
+    assert body["top"]["hosts"][0] == {"value": "10.0.0.1", "count": 2}
+    assert body["top"]["tools"][0] == {"value": "pscp", "count": 2}
+
+
+def _run(store, rule_id, status, error=None, failed=0):
+    run_id = store.ledger.start_run(rule_id, "scheduled", NOW_MS - 60_000)
+    store.ledger.finish_run(run_id, status=status, done=1, failed=failed, new_hits=0, error=error, now_ms=NOW_MS)
+
+
+def test_banners_say_what_is_wrong_and_what_to_do(client, store):
+    _run(store, "t1048-002-rclone", "failed", error="console refused the token: 401 " + AQL_ERROR)
+    _run(store, "t1048-002-web-upload", "partial", error=AQL_ERROR, failed=2)
+    store.ledger.set_disabled_reason("t1048-002-smtps-script", "this console has no event property for command_line",
+                                     NOW_MS)
+    _run(store, "t1048-002-staging-signals", "ok")
+    banners = {b["rule_id"]: b for b in client.get("/api/banners").get_json()}
+    assert set(banners) == {"t1048-002-rclone", "t1048-002-web-upload", "t1048-002-smtps-script"}
+    assert banners["t1048-002-rclone"]["title"].startswith("Rule paused") and "token" in banners["t1048-002-rclone"]["action"]
+    assert banners["t1048-002-web-upload"]["title"].startswith("Rule failing")
+    assert "map them on the admin page" in banners["t1048-002-smtps-script"]["action"]
+    served = json.dumps(client.get("/api/banners").get_json())
+    assert "SELECT" not in served
+
+
+def test_run_health_shows_the_ledger_but_never_error_texts(client, store):
+    (done, failed, pending) = store.ledger.plan("t1048-002-rclone", "scheduled",
+                                                [(0, 60_000), (60_000, 120_000), (120_000, 180_000)], NOW_MS)
+    store.ledger.mark_running(done.id, NOW_MS)
+    store.ledger.complete(done.id, [], rows=7, restarts=0, truncated=False, now_ms=NOW_MS + 500)
+    store.ledger.fail(failed.id, AQL_ERROR, NOW_MS)
+    _run(store, "t1048-002-rclone", "partial", error=AQL_ERROR, failed=1)
+    health = {h["rule_id"]: h for h in client.get("/api/health").get_json()}["t1048-002-rclone"]
+    assert health["windows_by_status"]["done"] == 1 and health["windows_by_status"]["failed"] == 1
+    assert health["owed"] == {"windows": 2, "ms": 120_000, "oldest_ms": 60_000}
+    assert health["rows"] == 7 and health["duration_ms"]["max"] == 500
+    assert health["state"] == "failing" and health["runs"][0]["had_error"] is True
+    assert health["next_run_ms"] == NOW_MS - 60_000 + 15 * 60_000
+    for path in ("/api/health", "/api/health/t1048-002-rclone", "/api/overview", "/api/summary", "/api/windows"):
+        assert "SELECT" not in client.get(path).get_data(as_text=True), path
+    assert client.get("/api/health/no-such-rule").status_code == 404
+
+
+def _direct(store):
+    """What the roll-ups must say, counted from the hits themselves."""
+    hourly = {(r["h"], r["rule_id"], r["suppressed"]): r["n"] for r in store.db.query(
+        "SELECT event_time_ms - event_time_ms % 3600000 AS h, rule_id, suppressed, COUNT(*) AS n FROM hits "
+        "GROUP BY h, rule_id, suppressed")}
+    top = {}
+    for dim, column in (("host", "source_ip"), ("user", "username"), ("tool", "tool"), ("destination", "destination")):
+        for r in store.db.query(f"SELECT lower({column}) AS v, COUNT(*) AS n FROM hits WHERE suppressed = 0 "
+                                f"AND {column} IS NOT NULL GROUP BY lower({column})"):
+            top[(dim, r["v"])] = r["n"]
+    return hourly, top
+
+
+def _rolled(store):
+    hourly = {(r["hour_ms"], r["rule_id"], r["suppressed"]): r["n"]
+              for r in store.db.query("SELECT * FROM hit_hourly WHERE n != 0")}
+    daily = {}
+    for (hour, rule, suppressed), n in hourly.items():
+        key = (hour - hour % 86_400_000, rule, suppressed)
+        daily[key] = daily.get(key, 0) + n
+    assert daily == {(r["day_ms"], r["rule_id"], r["suppressed"]): r["n"]
+                     for r in store.db.query("SELECT * FROM hit_daily WHERE n != 0")}
+    totals = {}
+    for (_, rule, suppressed), n in hourly.items():
+        totals[(rule, suppressed)] = totals.get((rule, suppressed), 0) + n
+    assert totals == {(r["rule_id"], r["suppressed"]): r["n"] for r in store.db.query("SELECT * FROM hit_totals WHERE n != 0")}
+    top = {(r["dim"], r["value"].lower()): r["n"] for r in store.db.query("SELECT * FROM hit_top WHERE n != 0")}
+    return hourly, top
+
+
+def test_rollups_stay_exact_whoever_writes_the_hits(store, tmp_path):
+    """Inserts (ledger), suppression and enrichment changes, retention deletes: the overview's roll-ups follow,
+    and a store whose triggers are missing rebuilds them from the hits."""
+    from app.store import Store
+    store_hits(store, [hit_dict(n, time_ms=NOW_MS - n * 1_800_000, tool=("pscp", "PSCP", "rclone")[n % 3],
+                                username=("CORP\\a", "corp\\A", "CORP\\b")[n % 3], suppressed=n % 4 == 0)
+                       for n in range(40)])
+    assert _rolled(store) == _direct(store)
+    with store.db.transaction() as conn:
+        conn.execute("UPDATE hits SET suppressed = 1, exception_id = 9 WHERE id % 5 = 0")       # exception applied later
+        conn.execute("UPDATE hits SET tool = 'winscp', destination = NULL WHERE id % 7 = 0")    # re-enrichment
+        conn.execute("DELETE FROM hits WHERE id % 6 = 0")                                       # retention
+    assert _rolled(store) == _direct(store)
+    assert store.hits.counts()["hits"] == store.db.query("SELECT COUNT(*) AS n FROM hits WHERE suppressed = 0")[0]["n"]
+    path = store.db.path
+    with store.db.transaction() as conn:
+        conn.execute("DROP TRIGGER hits_rollup_v1_update")
+        conn.execute("UPDATE hit_top SET n = 999")
+    reopened = Store(path)
+    try:
+        assert _rolled(reopened) == _direct(reopened)
+    finally:
+        reopened.close()
+
+
+def test_counts_since_is_exact_at_any_instant(store):
+    store_hits(store, [hit_dict(n, time_ms=NOW_MS - n * 700_000, suppressed=n % 3 == 0) for n in range(60)])
+    store_hits(store, [hit_dict(100 + n, time_ms=NOW_MS - n * 86_400_000 - 5, suppressed=n % 2 == 0) for n in range(40)])
+    for since in (NOW_MS - 1, NOW_MS - 3_600_000 + 12_345, NOW_MS - 5 * 3_600_000 - 1, NOW_MS - 7 * 86_400_000,
+                  NOW_MS - 30 * 86_400_000 + 17, 0):
+        (row,) = store.db.query("SELECT COUNT(*) AS n, SUM(suppressed) AS s FROM hits WHERE event_time_ms >= ?", (since,))
+        assert store.hits.counts_since(since) == {"hits": row["n"] - (row["s"] or 0), "suppressed": row["s"] or 0}
