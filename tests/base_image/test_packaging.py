@@ -158,7 +158,8 @@ def installed(package, base_python, tmp_path_factory):
     assert not (pip_dir / "requirements.txt").exists()
     assert sorted(ordering(root, "pip")) == sorted(p.name for p in pip_dir.glob("*.whl"))
     for data in ("app/store/migrations/0001_pipeline.sql", "app/detection/rules/t1048-002-seed.toml",
-                 "app/pipeline/data/services.json", "app/web/templates/index.html", "manifest.json"):
+                 "app/pipeline/data/services.json", "app/web/templates/tab.html", "app/web/static/js/api.js",
+                 "app/web/static/vendor/carbon.css", "manifest.json"):
         assert data in names
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
 
