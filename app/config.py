@@ -19,7 +19,9 @@ class ConfigError(ValueError):
 class AppConfig:
     db_path: str | None = None            # default: <store>/exfilwatch.db
     api_version: str = ""                 # empty: the newest the console offers and the app knows
-    page_size: int = 1000                 # rows per Range request when paging results
+    page_size: int = 1000                 # rows per Range request when paging results (at most)
+    page_bytes: int = 4_000_000           # bytes per results page: wide rows make pages of fewer rows
+    part_bytes: int = 8_000_000           # a window's hits are processed and stored in parts of about this size
     initial_wait_s: float = 1.0           # before the first status poll of a new search
     poll_wait_s: int = 10                 # Prefer: wait=N on status polls
     search_timeout_s: int = 600           # a search running longer is cancelled and its window retried
@@ -27,6 +29,9 @@ class AppConfig:
     max_windows_per_run: int = 48         # catch-up bound per run; the rest waits for the next run
     scheduler_enabled: bool = True        # off for web-only processes and for tests
     offense_interval_s: int = 60          # how often the scheduler turns new hits into offense events
+    # Outside a console only (scripts/demo): a console session used as the browser's when it sends no SEC
+    # cookie, so the admin check still asks the console (stand-in) who that is. Ignored inside the container.
+    local_session: str | None = None
 
     @classmethod
     def from_env(cls, environ=None, **overrides) -> "AppConfig":
@@ -57,7 +62,8 @@ class AppConfig:
         return config
 
     def validate(self) -> None:
-        for name in ("page_size", "poll_wait_s", "search_timeout_s", "max_windows_per_run", "offense_interval_s"):
+        for name in ("page_size", "page_bytes", "part_bytes", "poll_wait_s", "search_timeout_s", "max_windows_per_run",
+                     "offense_interval_s"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"EXFILWATCH_{name.upper()} must be positive, not {getattr(self, name)}")
         if self.initial_wait_s < 0 or self.request_retries < 0:

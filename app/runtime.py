@@ -5,6 +5,7 @@ share one construction of the pipeline and cannot drift apart.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 TOKEN_SECRET = ("console_token", "exfilwatch")
 FIELD_OVERRIDES_KEY = "fields.overrides"
 RULE_ENABLED_KEY = "rules.enabled"
+RULE_SCHEDULE_KEY = "rules.schedule"      # {rule_id: {interval_minutes, ingestion_delay_minutes, ...}} (admin page)
+API_VERSION_KEY = "console.api_version"   # the REST API version an administrator chose (admin page)
 COLUMNS_TTL_S = 600
 
 
@@ -58,10 +61,11 @@ class Runtime:
         self.runner = RuleRunner(self.store, self.new_search, self.fields_for, clock=clock,
                                  processors=[self.enricher, self.exception_filter, self.push_down.count, *processors],
                                  exclusions_for=self.push_down.exclusions,
-                                 max_windows_per_run=config.max_windows_per_run)
+                                 max_windows_per_run=config.max_windows_per_run, part_bytes=config.part_bytes)
         self.offenses = OffenseDispatcher(self.store, self.client, clock=clock, environ=self.environ,
                                           rule_severities={r.id: r.severity for r in self.rules.values()})
         self._columns: tuple[float, list[str]] | None = None
+        self.apply_settings()
         self._rule_locks = {rule_id: threading.Lock() for rule_id in self.rules}
 
     @classmethod
@@ -89,7 +93,7 @@ class Runtime:
 
     def new_search(self) -> ArielSearch:
         c = self.config
-        return ArielSearch(self.client, page_size=c.page_size, initial_wait_s=c.initial_wait_s,
+        return ArielSearch(self.client, page_size=c.page_size, page_bytes=c.page_bytes, initial_wait_s=c.initial_wait_s,
                            poll_wait_s=c.poll_wait_s, timeout_s=c.search_timeout_s, inflight=self.inflight)
 
     def event_columns(self) -> list[str]:
@@ -117,7 +121,25 @@ class Runtime:
         return self.store.settings.get(RULE_ENABLED_KEY, {}).get(rule.id, rule.enabled)
 
     def enabled_rules(self) -> list[Rule]:
-        return [r for r in self.rules.values() if self.rule_enabled(r)]
+        return [self.effective_rule(r.id) for r in self.rules.values() if self.rule_enabled(r)]
+
+    def effective_rule(self, rule_id: str) -> Rule:
+        """The rule as its file says, with the schedule an administrator set on the admin page."""
+        rule = self.rules[rule_id]
+        overrides = (self.store.settings.get(RULE_SCHEDULE_KEY, {}) or {}).get(rule_id) or {}
+        known = {f.name for f in dataclasses.fields(rule.schedule)}
+        changes = {k: v for k, v in overrides.items() if k in known and isinstance(v, int) and not isinstance(v, bool)}
+        return dataclasses.replace(rule, schedule=dataclasses.replace(rule.schedule, **changes)) if changes else rule
+
+    def apply_settings(self) -> None:
+        """Settings the admin page changes that live outside the store's readers: the API version."""
+        chosen = self.store.settings.get(API_VERSION_KEY)
+        if not chosen:   # the configured (or negotiated) version stays
+            return
+        try:
+            self.client.version = chosen
+        except AttributeError:   # a client that negotiates its version (read-only property) keeps it in _version
+            self.client._version = chosen
 
     def run_rule(self, rule_id: str) -> RunSummary | None:
         """A scheduled run; skipped (None) while another run of the same rule is under way."""
@@ -126,7 +148,7 @@ class Runtime:
             log.warning("rule %s is still running; this tick is skipped", rule_id)
             return None
         try:
-            return self.runner.run_scheduled(self.rules[rule_id])
+            return self.runner.run_scheduled(self.effective_rule(rule_id))
         finally:
             lock.release()
 
@@ -141,4 +163,4 @@ class Runtime:
 
     def hunt(self, rule_id: str, start_ms: int, end_ms: int) -> RunSummary:
         with self._rule_locks[rule_id]:
-            return self.runner.hunt(self.rules[rule_id], start_ms, end_ms)
+            return self.runner.hunt(self.effective_rule(rule_id), start_ms, end_ms)

@@ -22,7 +22,7 @@ import os
 import signal
 import threading
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -58,10 +58,10 @@ def scheduler_lock(path: str, *, wait: bool = False):
 def build_scheduler(runtime) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1,
                                                                   "misfire_grace_time": None})
-    for rule in runtime.enabled_rules():
-        scheduler.add_job(runtime.run_rule, IntervalTrigger(minutes=rule.schedule.interval_minutes),
-                          args=[rule.id], id=f"rule:{rule.id}", name=rule.name,
-                          next_run_time=datetime.now(timezone.utc))
+    sync_rule_jobs(scheduler, runtime)
+    # The admin page writes rule settings to the store from the web process; this picks them up here.
+    scheduler.add_job(sync_rule_jobs, IntervalTrigger(seconds=30), args=[scheduler, runtime], id="settings-sync",
+                      name="apply the admin page's rule settings")
     # Hits whose enrichment failed (a lookup 5xx, a timeout) are stored as they are and completed here.
     scheduler.add_job(runtime.enricher.retry_partial, IntervalTrigger(minutes=5), kwargs={"limit": 100},
                       id="enrichment-retry", name="complete partial enrichment")
@@ -81,6 +81,23 @@ def stop_runs(runtime, scheduler) -> bool:
     log.info("scheduler stopping: %d Ariel search(es) canceled and deleted (%s); runs %s", len(canceled),
              ", ".join(canceled) or "none", "finished" if idle else f"still busy after {STOP_BUDGET_S:.0f} s")
     return idle
+
+
+def sync_rule_jobs(scheduler, runtime) -> None:
+    """One job per enabled rule at its current interval: adds, removes and reschedules to match the store."""
+    runtime.apply_settings()
+    wanted = {f"rule:{rule.id}": rule for rule in runtime.enabled_rules()}
+    for job in scheduler.get_jobs():
+        if job.id.startswith("rule:") and job.id not in wanted:
+            job.remove()
+    for job_id, rule in wanted.items():
+        interval = timedelta(minutes=rule.schedule.interval_minutes)
+        job = scheduler.get_job(job_id)
+        if job is None:
+            scheduler.add_job(runtime.run_rule, IntervalTrigger(minutes=rule.schedule.interval_minutes),
+                              args=[rule.id], id=job_id, name=rule.name, next_run_time=datetime.now(timezone.utc))
+        elif job.trigger.interval != interval:
+            job.reschedule(IntervalTrigger(minutes=rule.schedule.interval_minutes))
 
 
 def main() -> int:   # pragma: no cover - exercised by the end-to-end tests as a subprocess

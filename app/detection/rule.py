@@ -42,6 +42,8 @@ class Schedule:
     result_limit: int = 10000
     # Retro-hunts read settled history in larger chunks; a chunk that reaches the LIMIT is split anyway.
     hunt_window_minutes: int = 360
+    # Windows one run may search when catching up; 0 = the app's EXFILWATCH_MAX_WINDOWS_PER_RUN.
+    catch_up_windows: int = 0
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ setting `enrichment.services`)."""
 from __future__ import annotations
 
 import fnmatch
+import functools
 import ipaddress
 import json
 from pathlib import Path
@@ -26,6 +27,17 @@ NOT_PUBLIC = tuple(ipaddress.ip_network(n) for n in (
 def parse_ip(value) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     if value is None:
         return None
+    if isinstance(value, str) and len(value) <= 64:   # a window repeats a few addresses thousands of times
+        return _parse_ip_text(value)
+    return _parse_ip(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_ip_text(value: str):
+    return _parse_ip(value)
+
+
+def _parse_ip(value):
     try:
         address = ipaddress.ip_address(str(value).strip().strip("[]"))
     except ValueError:

@@ -7,6 +7,7 @@ and `retry_partial()` (a scheduled job) enriches it again once the console answe
 """
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from typing import Callable, Iterable
@@ -119,7 +120,8 @@ class Enricher:
             "guid": hit.process_guid,
             "command_line": credentials.masked_command_line,
             "parent_image": facts.get("parent_image") or (process or {}).get("parent_image"),
-            "parent_command_line": mask(facts.get("parent_command_line") or (process or {}).get("parent_command_line")),
+            "parent_command_line": _mask_parent(facts.get("parent_command_line")
+                                                or (process or {}).get("parent_command_line")),
             "source": "event" if hit.command_line or process is None else "correlated",
         }
         if command_line:
@@ -324,3 +326,15 @@ def _hit_from_row(row: dict, previous: dict) -> tuple[Hit, dict | None]:
                       "parent_command_line": process.get("parent_command_line"),
                       "process_image": tool.get("image"), "original_file_name": tool.get("original_file_name")}
     return hit, correlated
+
+
+@functools.lru_cache(maxsize=256)
+def _mask_short(command_line: str) -> str | None:
+    return mask(command_line)
+
+
+def _mask_parent(command_line: str | None) -> str | None:
+    """mask(), remembered for short command lines: many hits share a parent (a script, a scheduled task)."""
+    if isinstance(command_line, str) and len(command_line) <= 4096:
+        return _mask_short(command_line)
+    return mask(command_line)

@@ -73,9 +73,26 @@ def _text(value):
     return None if value is None else str(value)
 
 
-def hits_from_rows(rule_id: str, rows: Iterable[Mapping]) -> list[Hit]:
-    hits, seen = [], Counter()
-    for number, row in enumerate(rows, 1):
+class HitBuilder:
+    """Turns the rows of one search into hits one at a time, so a window can be processed in parts.
+
+    The rank among identical rows counts over the whole search (not per part), so identities do not depend
+    on where parts were cut. Ranks are keyed by a digest of the content, not the content itself: a window of
+    wide rows must not be held twice. `restart()` forgets the ranks when the search is submitted again and its
+    rows come again from the first one (they then get the same identities as before)."""
+
+    def __init__(self, rule_id: str):
+        self.rule_id = rule_id
+        self.number = 0
+        self._seen: Counter = Counter()
+
+    def restart(self) -> None:
+        self.number = 0
+        self._seen.clear()
+
+    def hit(self, row: Mapping) -> Hit:
+        self.number += 1
+        number, rule_id = self.number, self.rule_id
         if not isinstance(row, Mapping):
             raise MalformedRowError(f"result row {number} is {type(row).__name__}, not an object")
         try:
@@ -84,15 +101,16 @@ def hits_from_rows(rule_id: str, rows: Iterable[Mapping]) -> list[Hit]:
             event_time = None
         if event_time is None:
             raise MalformedRowError(f"result row {number} has no usable event time (ew_time={row.get('ew_time')!r})")
-        content = json.dumps([rule_id] + [row.get(k) for k in IDENTITY_FIELDS], default=str)
-        seen[content] += 1
-        identity = hashlib.sha256(f"{content}#{seen[content]}".encode()).hexdigest()
+        content = json.dumps([rule_id] + [row.get(k) for k in IDENTITY_FIELDS], default=str).encode()
+        digest = hashlib.sha256(content).digest()
+        self._seen[digest] += 1
+        identity = hashlib.sha256(content + b"#%d" % self._seen[digest]).hexdigest()
         facts = {k[3:]: v for k, v in row.items() if k.startswith("ew_")}
         try:
             port, log_source, qid = _int(facts.get("destinationport")), _int(facts.get("logsourceid")), _int(facts.get("qid"))
         except (TypeError, ValueError) as exc:
             raise MalformedRowError(f"result row {number}: {exc}") from None
-        hits.append(Hit(
+        return Hit(
             identity=identity, rule_id=rule_id, event_time_ms=event_time,
             source_ip=_text(facts.get("sourceip")), destination_ip=_text(facts.get("destinationip")),
             destination_port=port, username=_text(facts.get("username")), event_id=_text(facts.get("event_id")),
@@ -100,5 +118,9 @@ def hits_from_rows(rule_id: str, rows: Iterable[Mapping]) -> list[Hit]:
             command_line=_text(facts.get("command_line")), process_guid=_text(facts.get("process_guid")),
             log_source_id=log_source, qid=qid, payload=_text(facts.get("payload")),
             fields={k: v for k, v in row.items() if not k.startswith("ew_")}, facts=facts,
-        ))
-    return hits
+        )
+
+
+def hits_from_rows(rule_id: str, rows: Iterable[Mapping]) -> list[Hit]:
+    builder = HitBuilder(rule_id)
+    return [builder.hit(row) for row in rows]

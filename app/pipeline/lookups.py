@@ -51,6 +51,10 @@ class Lookups:
         self.dns_attempts = dns_attempts
         self.reference_sets = reference_sets
         self.down: dict[str, str] = {}       # service -> the error that made the batch stop asking it
+        # Answers already given in this batch: a window's hits repeat a few hosts thousands of times, and the
+        # store's cache costs a query each time.
+        self._batch: dict[tuple[str, str], tuple] = {}
+        self._allowlist_sets = None
 
     def _failed(self, service: str, what: str, error: Exception) -> str:
         self.down[service] = f"{what}: {error}"
@@ -63,6 +67,15 @@ class Lookups:
     # -- asset ---------------------------------------------------------------------------------------
     def asset(self, ip) -> tuple[object, str | None]:
         """(asset summary | None when the console knows none | UNKNOWN, error or None)."""
+        key = ("asset", str(ip))
+        answer = self._batch.get(key)
+        if answer is None:
+            answer = self._asset(ip)
+            if answer[1] is None:   # failures are not kept: the breaker decides what happens next
+                self._batch[key] = answer
+        return answer
+
+    def _asset(self, ip) -> tuple[object, str | None]:
         address = parse_ip(ip)
         if address is None:
             return None, None
@@ -84,6 +97,15 @@ class Lookups:
     # -- reverse DNS -----------------------------------------------------------------------------------
     def hostname(self, ip) -> tuple[str | None, str | None]:
         """(host name or None, error or None). Bounded: at most `max_dns_lookups` console lookups per batch."""
+        key = ("dns", str(ip))
+        answer = self._batch.get(key)
+        if answer is None:
+            answer = self._hostname(ip)
+            if answer[1] is None:   # failures are not kept: the breaker decides what happens next
+                self._batch[key] = answer
+        return answer
+
+    def _hostname(self, ip) -> tuple[str | None, str | None]:
         address = parse_ip(ip)
         if address is None:
             return None, None
@@ -112,7 +134,9 @@ class Lookups:
     def allowlisted(self, values: Mapping[str, object]) -> tuple[list[dict], list[str]]:
         """Entries {"reference_set", "field", "value"} of the configured sets that hold one of the hit's
         `values` (field -> value), and errors for sets that could not be read."""
-        configured = self.settings.get(ALLOWLIST_SETTING, {}) or {}
+        if self._allowlist_sets is None:
+            self._allowlist_sets = self.settings.get(ALLOWLIST_SETTING, {}) or {}
+        configured = self._allowlist_sets
         found, errors = [], []
         for name, field in sorted(configured.items()):
             value = values.get(field)

@@ -16,7 +16,7 @@ from ..detection.windows import WindowPlanner
 from ..qradar.ariel import SearchInterrupted
 from ..qradar.errors import AuthenticationError, AuthorizationError, QRadarError
 from ..store import LedgerWindow, Store, StoreFullError
-from .hit import Hit, MalformedRowError, hits_from_rows
+from .hit import Hit, HitBuilder, MalformedRowError
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,8 @@ class RuleRunner:
     def __init__(self, store: Store, search_factory: Callable[[], object],
                  fields_for: Callable[[Rule], Mapping[str, str | None]], *,
                  processors: Iterable[HitProcessor] = (), clock: Callable[[], int] = wall_clock_ms,
-                 max_windows_per_run: int = 48, exclusions_for: Callable[[Rule], list[str]] = lambda rule: []):
+                 max_windows_per_run: int = 48, exclusions_for: Callable[[Rule], list[str]] = lambda rule: [],
+                 part_bytes: int = 8_000_000):
         self.store = store
         self.search_factory = search_factory
         self.fields_for = fields_for
@@ -72,6 +73,7 @@ class RuleRunner:
         self.clock = clock
         self.max_windows_per_run = max_windows_per_run
         self.exclusions_for = exclusions_for
+        self.part_bytes = part_bytes
 
     # -- entry points ----------------------------------------------------------------------------
     def run_scheduled(self, rule: Rule) -> RunSummary:
@@ -97,7 +99,7 @@ class RuleRunner:
         run_id = ledger.start_run(rule.id, kind, self.clock())
         try:
             fields = self.fields_for(rule)
-            queue = ledger.open_windows(rule.id, kind)[: self.max_windows_per_run]
+            queue = ledger.open_windows(rule.id, kind)[: rule.schedule.catch_up_windows or self.max_windows_per_run]
             while queue:
                 queue = self._search_window(rule, fields, queue.pop(0), summary) + queue
         except RunAborted as exc:
@@ -117,26 +119,55 @@ class RuleRunner:
         return summary
 
     def _search_window(self, rule: Rule, fields, window: LedgerWindow, summary: RunSummary) -> list[LedgerWindow]:
-        """Searches one window; returns the halves to search next when its results reached the LIMIT."""
+        """Searches one window; returns the halves to search next when it is split.
+
+        Rows stream from the console page by page and become hits in parts of about `part_bytes`, each
+        processed and stored before the next is read, so memory does not grow with the window's rows or
+        their width. A window whose results reach the LIMIT is split (as soon as the first page tells the
+        total, before any processing), and so is a window a previous process left `running`: that process
+        died while holding it (killed for memory, perhaps), and searching it whole again could repeat that."""
         ledger = self.store.ledger
-        ledger.mark_running(window.id, self.clock())
         limit = rule.schedule.result_limit
         span = Window(window.start_ms, window.end_ms)
+        if window.status == "running" and WindowPlanner.split(span):
+            summary.windows_split += 1
+            return ledger.split(window, [(h.start_ms, h.end_ms) for h in WindowPlanner.split(span)], None,
+                                self.clock(), reason=f"left running by a process that stopped during attempt "
+                                                     f"{window.attempts}; searched again in halves")
+        ledger.mark_running(window.id, self.clock())
         aql = render(rule, fields, span, exclusions=self.exclusions_for(rule), limit=limit)
         search = self.search_factory()
+        context = WindowContext(span, fields, self.search_factory, self.clock)
+        builder, restarts = HitBuilder(rule.id), 0
+        part, part_size, stored, new = [], 0, 0, 0
+        results = search.rows(aql)
         try:
-            # The client pages without holding the whole result; the window's rows are gathered here because
-            # they commit in one transaction, and the LIMIT bounds them (a window reaching it is split).
-            rows = list(search.rows(aql))
-            hits = hits_from_rows(rule.id, rows)
-            if len(rows) >= limit:
-                halves = WindowPlanner.split(span)
-                if halves:   # searched again in halves: enriching this cut-off result would be wasted
-                    summary.windows_split += 1
-                    return ledger.split(window, [(h.start_ms, h.end_ms) for h in halves], len(rows), self.clock())
-            context = WindowContext(span, fields, self.search_factory, self.clock)
-            for process in self.processors:
-                process(rule, hits, context)
+            for row in results:
+                if getattr(search, "restarts", 0) != restarts:
+                    # Submitted again: rows come again from the first one, with the same identities; the
+                    # unstored part is dropped (it comes again), stored parts are skipped by identity.
+                    restarts = search.restarts
+                    builder.restart()
+                    part, part_size = [], 0
+                if builder.number == 0:
+                    total = getattr(search, "total", None)
+                    if total is not None and total >= limit and WindowPlanner.split(span):
+                        results.close()   # cancels and deletes the search: the halves read it again
+                        summary.windows_split += 1
+                        return ledger.split(window, [(h.start_ms, h.end_ms) for h in WindowPlanner.split(span)],
+                                            total, self.clock())
+                part.append(builder.hit(row))
+                part_size += _row_size(row)
+                if part_size >= self.part_bytes:
+                    new += self._store_part(rule, part, context, window.id)
+                    stored += len(part)
+                    part, part_size = [], 0
+            rows = builder.number
+            if rows >= limit and WindowPlanner.split(span):   # the console gave no total: found out at the end
+                summary.windows_split += 1
+                return ledger.split(window, [(h.start_ms, h.end_ms) for h in WindowPlanner.split(span)], rows,
+                                    self.clock())
+            self._process(rule, part, context)
         except SearchInterrupted as exc:   # SIGTERM: the search is canceled; the window is owed, as planned
             ledger.release(window.id, str(exc))
             raise RunAborted(str(exc)) from exc
@@ -156,8 +187,32 @@ class RuleRunner:
             summary.windows_failed += 1
             summary.errors.append(f"malformed results: {exc}")   # the run says why, after the retry too
             return []
-        summary.new_hits += ledger.complete(window.id, [h.as_row() for h in hits], rows=len(rows),
-                                            restarts=getattr(search, "restarts", 0),
-                                            truncated=len(rows) >= limit, now_ms=self.clock())
+        except StoreFullError:
+            # Parts stored so far stay (they are skipped when the window is searched again). Failed, not left
+            # running: a window left running is split as if its process had died holding it.
+            try:
+                ledger.fail(window.id, "the store is full", self.clock())
+            except StoreFullError:
+                pass
+            raise
+        finally:
+            results.close()
+        summary.new_hits += new + ledger.complete(window.id, [h.as_row() for h in part], rows=rows,
+                                                  restarts=restarts, truncated=rows >= limit, now_ms=self.clock(),
+                                                  earlier_hits=stored, earlier_new=new)
         summary.windows_done += 1
         return []
+
+    def _process(self, rule: Rule, hits: list[Hit], context: WindowContext) -> None:
+        for process in self.processors:
+            process(rule, hits, context)
+
+    def _store_part(self, rule: Rule, hits: list[Hit], context: WindowContext, window_id: int) -> int:
+        """Processes and stores one part of a window that is still running; returns how many hits were new."""
+        self._process(rule, hits, context)
+        return self.store.ledger.store_part(window_id, [h.as_row() for h in hits], self.clock())
+
+
+def _row_size(row) -> int:
+    """About how much a row weighs once it is a hit (its text counted twice: hit fields and stored JSON)."""
+    return 2 * sum(len(v) if isinstance(v, str) else 8 for v in row.values()) if isinstance(row, Mapping) else 8

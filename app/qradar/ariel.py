@@ -13,7 +13,12 @@ The life of one search, and why each step is there:
    ``Prefer: wait=<poll_wait_s>`` so the console holds the answer until the search
    is done or the wait runs out (200 = done, 206 = not yet).
 3. ``COMPLETED``: page the results with ``Range: items=x-y``, one page in memory
-   at a time, until ``Content-Range``'s total (or an empty page).
+   at a time, until ``Content-Range``'s total (or an empty page). Pages are sized by
+   bytes, not only rows: the first asks for a few rows, and each next one for as many
+   rows as fit ``page_bytes`` at the size the last page measured (at most ``page_size``),
+   so kilobyte-long command lines cannot make one page hold hundreds of megabytes.
+   ``total`` is the console's row count for the search once its first page arrived
+   (None before, or when the console sends no ``Content-Range``).
 4. ``DELETE searches/{id}`` (202; 404 means it is gone already), so results do not
    sit on the console for a day.
 
@@ -42,6 +47,8 @@ from .errors import (MalformedResponseError, NotFoundError, QRadarError, Results
 SEARCHES = "api/ariel/searches"
 TERMINAL = ("COMPLETED", "ERROR", "CANCELED", "CANCELLED")
 _CONTENT_RANGE = re.compile(r"items\s+(?:\d+-\d+|\*)/(\d+)")
+# The first page is small because nothing is known yet about the size of a row.
+FIRST_PAGE_ROWS = 20
 
 
 class SearchInterrupted(Exception):
@@ -104,12 +111,15 @@ class ArielSearch:
     # the header), wait this long before asking again rather than spinning.
     MIN_POLL_INTERVAL_S = 1.0
 
-    def __init__(self, client, *, page_size=1000, initial_wait_s=1.0, poll_wait_s=10, timeout_s=600,
-                 max_recreates=2, clock=time.monotonic, sleep=time.sleep, on_restart=None, inflight=None):
-        if page_size < 1:
-            raise ValueError("page_size must be at least 1")
+    def __init__(self, client, *, page_size=1000, page_bytes=4_000_000, initial_wait_s=1.0, poll_wait_s=10,
+                 timeout_s=600, max_recreates=2, clock=time.monotonic, sleep=time.sleep, on_restart=None,
+                 inflight=None):
+        if page_size < 1 or page_bytes < 1:
+            raise ValueError("page_size and page_bytes must be at least 1")
         self.client = client
         self.page_size = page_size
+        self.page_bytes = page_bytes
+        self.total = None
         self.initial_wait_s = initial_wait_s
         self.poll_wait_s = poll_wait_s
         self.timeout_s = timeout_s
@@ -147,6 +157,7 @@ class ArielSearch:
 
     # -- one submission ----------------------------------------------------
     def _run_once(self, aql):
+        self.total = None
         search = self._submit(aql)
         try:
             self._wait(search)
@@ -208,10 +219,10 @@ class ArielSearch:
                                       method="GET", path=f"{SEARCHES}/{search.id}")
 
     def _pages(self, search):
-        start, total = 0, None
+        start, total, size = 0, None, min(self.page_size, FIRST_PAGE_ROWS)
         while total is None or start < total:
             self._check_stop()
-            rng = f"items={start}-{start + self.page_size - 1}"
+            rng = f"items={start}-{start + size - 1}"
             try:
                 reply = self.client.request_json("GET", f"{SEARCHES}/{search.id}/results",
                                                  headers={"Range": rng}, expected=(200, 206))
@@ -223,11 +234,25 @@ class ArielSearch:
             rows = _result_rows(reply.data, search.id)
             match = _CONTENT_RANGE.search(reply.headers.get("Content-Range", ""))
             if match:
-                total = int(match.group(1))
+                total = self.total = int(match.group(1))
             if not rows:
                 return
-            yield from rows
+            size = self._next_size(reply, rows)
             start += len(rows)
+            del reply   # the decoded page is all that stays in memory while the caller works on it
+            yield from rows
+            del rows
+
+    def _next_size(self, reply, rows):
+        """Rows for the next page so that it stays near page_bytes at the size this page measured."""
+        try:
+            page_bytes = int(reply.headers.get("Content-Length") or 0)
+        except ValueError:
+            page_bytes = 0
+        if page_bytes <= 0:   # no length (chunked): count characters, two bytes each
+            page_bytes = 2 * sum(len(v) if isinstance(v, str) else 8 for row in rows for v in row.values())
+        per_row = max(page_bytes / len(rows), 1.0)
+        return max(1, min(self.page_size, int(self.page_bytes / per_row)))
 
     def _discard(self, search):
         """Cancel (if still running) and delete; never raises, so it cannot hide the real error."""

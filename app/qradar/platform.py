@@ -64,6 +64,19 @@ class QpylibPlatform:
         return self._qpylib.REST(method.upper(), path.lstrip("/"), headers=dict(headers or {}),
                                  params=params, json_body=json, data=data, timeout=timeout, verify=self.verify)
 
+    def user_rest(self, method, path, *, sec, params=None, headers=None, timeout=15):
+        """A call as the signed-in user with their own SEC session, sent directly: qpylib.REST would
+        replace SEC with SEC_ADMIN_TOKEN, and a check of who the user is must not run as the app."""
+        if os.path.isfile("/store/consolecert.pem"):
+            verify = "/store/consolecert.pem"      # where qpylib looks first
+        else:
+            verify = os.environ.get("REQUESTS_CA_BUNDLE") or requests.certs.where()
+        proxy = os.environ.get("QRADAR_REST_PROXY")
+        sent = dict(headers or {}, SEC=sec)
+        return requests.request(method.upper(), f"https://{self._qpylib.get_console_fqdn()}/{path.lstrip('/')}",
+                                params=params, headers=sent, timeout=timeout, verify=verify,
+                                proxies={"https": proxy} if proxy else {})
+
     def store_path(self, *parts):
         return self._qpylib.get_store_path(*parts)
 
@@ -179,6 +192,15 @@ class AdapterPlatform:
         return self._session().request(method.upper(), self.base_url + path.lstrip("/"), params=params,
                                        headers=headers, json=json, data=data, timeout=timeout,
                                        verify=self.verify, proxies=self._proxies)
+
+    def user_rest(self, method, path, *, sec, params=None, headers=None, timeout=15):
+        """A call as the signed-in user with their own SEC session: never replaced by SEC_ADMIN_TOKEN
+        (unlike `rest`, which behaves as qpylib.REST does)."""
+        if not self.base_url:
+            raise ConfigurationError("QRADAR_CONSOLE_FQDN is not set: no console to ask who the user is")
+        sent = dict(headers or {}, SEC=sec)
+        return self._session().request(method.upper(), self.base_url + path.lstrip("/"), params=params,
+                                       headers=sent, timeout=timeout, verify=self.verify, proxies=self._proxies)
 
     def _add_qpylib_auth(self, headers):
         # qpylib's three rules, so a token problem shows up here before it does in a console:

@@ -1,8 +1,11 @@
 """The window ledger, checkpoints and run records.
 
 Planning commits the new windows and the moved checkpoint together; completing a window commits its
-hits and its ledger row together. Between the two, a window is `pending` or `running` in the ledger, so a
+(last) hits and its ledger row together. Between the two, a window is `pending` or `running` in the ledger, so a
 crash at any point leaves either nothing done or a window that the next run picks up again, never a gap.
+A large window stores its hits in parts while it is `running` (`store_part`); a crash between parts leaves
+some of its hits stored and the window open, and searching it again gives those hits the same identities,
+so they are skipped, not stored twice.
 """
 from __future__ import annotations
 
@@ -102,41 +105,51 @@ class Ledger:
             conn.execute("UPDATE windows SET status = 'failed', reason = ?, finished_ms = ? WHERE id = ?",
                          (reason[:2000], now_ms, window_id))
 
-    def split(self, window: LedgerWindow, halves: Iterable[tuple[int, int]], rows: int,
-              now_ms: int) -> list[LedgerWindow]:
-        """Replaces a window whose results reached the LIMIT by its halves, atomically."""
+    def split(self, window: LedgerWindow, halves: Iterable[tuple[int, int]], rows: int | None,
+              now_ms: int, reason: str = "results reached the query LIMIT; searched again in halves"
+              ) -> list[LedgerWindow]:
+        """Replaces a window by its halves, atomically (its results reached the LIMIT, or `reason`)."""
         with self.db.transaction() as conn:
-            conn.execute("UPDATE windows SET status = 'split', rows = ?, finished_ms = ?, "
-                         "reason = 'results reached the query LIMIT; searched again in halves' WHERE id = ?",
-                         (rows, now_ms, window.id))
+            conn.execute("UPDATE windows SET status = 'split', rows = ?, finished_ms = ?, reason = ? WHERE id = ?",
+                         (rows, now_ms, reason[:2000], window.id))
             ids = [conn.execute(
                 "INSERT INTO windows (rule_id, kind, start_ms, end_ms, status, parent_id, planned_ms) "
                 "VALUES (?, ?, ?, ?, 'pending', ?, ?)",
                 (window.rule_id, window.kind, start, end, window.id, now_ms)).lastrowid for start, end in halves]
         return [self.get(i) for i in ids]
 
+    def store_part(self, window_id: int, hits: Iterable[Mapping], now_ms: int) -> int:
+        """Stores some hits of a window that is still running; returns how many were new."""
+        with self.db.transaction() as conn:
+            return self._insert_hits(conn, window_id, hits, now_ms)
+
     def complete(self, window_id: int, hits: Iterable[Mapping], *, rows: int, restarts: int,
-                 truncated: bool, now_ms: int) -> int:
-        """Stores a window's hits and closes its ledger row in one transaction; returns how many were new.
+                 truncated: bool, now_ms: int, earlier_hits: int = 0, earlier_new: int = 0) -> int:
+        """Stores a window's (last) hits and closes its ledger row in one transaction; returns how many of
+        these hits were new. `earlier_*` count the parts already stored with `store_part`.
 
         A hit already stored (same identity: an overlapping window, a retry, a recreated search) is skipped.
         """
         hits = list(hits)
         with self.db.transaction() as conn:
-            # rowcount, not total_changes: the overview's roll-up triggers (store/rollup.py) change rows too.
-            inserted = conn.executemany(
-                # Only a repeated identity is skipped; any other constraint failure aborts the window.
-                f"INSERT INTO hits ({', '.join(HIT_COLUMNS + FACET_COLUMNS)}, window_id, created_ms) "
-                f"VALUES ({', '.join('?' * len(HIT_COLUMNS + FACET_COLUMNS))}, ?, ?) ON CONFLICT(identity) DO NOTHING",
-                [tuple(h.get(c) for c in HIT_COLUMNS) + facet_values(facets_of_row(h)) + (window_id, now_ms)
-                 for h in hits])
-            new = max(inserted.rowcount, 0)
+            new = self._insert_hits(conn, window_id, hits, now_ms)
             conn.execute("UPDATE windows SET status = 'done', rows = ?, hits = ?, new_hits = ?, restarts = ?, "
                          "truncated = ?, finished_ms = ?, reason = ? WHERE id = ?",
-                         (rows, len(hits), new, restarts, int(truncated), now_ms,
+                         (rows, earlier_hits + len(hits), earlier_new + new, restarts, int(truncated), now_ms,
                           "results reached the LIMIT in a 1 ms window: some rows may be missing" if truncated else None,
                           window_id))
         return new
+
+    @staticmethod
+    def _insert_hits(conn, window_id: int, hits: Iterable[Mapping], now_ms: int) -> int:
+        # rowcount, not total_changes: the overview's roll-up triggers (store/rollup.py) change rows too.
+        inserted = conn.executemany(
+            # Only a repeated identity is skipped; any other constraint failure aborts the window.
+            f"INSERT INTO hits ({', '.join(HIT_COLUMNS + FACET_COLUMNS)}, window_id, created_ms) "
+            f"VALUES ({', '.join('?' * len(HIT_COLUMNS + FACET_COLUMNS))}, ?, ?) ON CONFLICT(identity) DO NOTHING",
+            (tuple(h.get(c) for c in HIT_COLUMNS) + facet_values(facets_of_row(h)) + (window_id, now_ms)
+             for h in hits))
+        return max(inserted.rowcount, 0)
 
     def windows(self, rule_id: str | None = None, *, statuses: Iterable[str] | None = None,
                 limit: int = 500) -> list[dict]:

@@ -68,7 +68,10 @@ def main(argv=None) -> int:
     with SimProcess(profile=args.profile, tls_dir=str(workdir / "tls"), latency_ms=50) as sim:
         info = sim.admin("GET", "/sim/info")
         print(f"[demo] stand-in at {sim.url} with {info['events']} events", flush=True)
-        runtime = app_runtime(sim, str(workdir / "app"))
+        # No console puts a user's SEC cookie in the demo's browser: the app uses a login session of the
+        # stand-in's built-in administrator instead, and still asks the stand-in who that is (docs/admin.md).
+        session = sim.admin("POST", "/sim/sessions", json={"username": "admin"})["sec"]
+        runtime = app_runtime(sim, str(workdir / "app"), local_session=session)
         # The exceptions the administrator of the dataset's fictional company configured for its four
         # known false-positive classes (docs/tuning.md).
         imported = runtime.exceptions.import_file(EXCEPTIONS, actor="demo", now_ms=runtime.clock())

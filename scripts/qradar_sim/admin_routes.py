@@ -6,6 +6,7 @@ import json
 
 from .faults import FaultError
 from .routing import Reply, Router
+from .users import UserError
 
 admin = Router()
 
@@ -147,3 +148,40 @@ def add_dns(req):
         return _bad('body is {"<ip>": "<hostname>", ...}')
     req.console.dns.set_names(body)
     return Reply(200, {"added": len(body)})
+
+
+@admin.add("GET", "/sim/users")
+def list_users(req):
+    return Reply(200, req.console.users.public())
+
+
+@admin.add("POST", "/sim/users")
+def add_user(req):
+    """{"username": "...", "role": "Admin" | "SOC Analyst" | "Hosted Admin"}: creates or changes a user."""
+    body, error = _body(req)
+    if error:
+        return error
+    try:
+        return Reply(200, req.console.users.add_user(body))
+    except UserError as exc:
+        return _bad(str(exc))
+
+
+@admin.add("POST", "/sim/sessions")
+def open_session(req):
+    """{"username": "..."} -> {"sec": <the value a browser holds in its SEC cookie>, "user": {...}}."""
+    body, error = _body(req)
+    if error:
+        return error
+    try:
+        return Reply(200, req.console.users.open_session((body or {}).get("username")))
+    except UserError as exc:
+        return _bad(str(exc))
+
+
+@admin.add("DELETE", "/sim/sessions/{token}")
+def close_session(req):
+    """Logs the session out: its SEC value is refused (401) from now on."""
+    if not req.console.users.close_session(req.path_params["token"]):
+        return Reply(404, {"error": "no such session"})
+    return Reply(200, {"closed": True})

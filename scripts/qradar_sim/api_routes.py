@@ -6,8 +6,10 @@ from .errors import ApiError, bad_parameter, not_found
 from .listing import list_response, page
 from .offenses import CLOSING_REASONS
 from .routing import Reply, Router
+from .users import register as register_access_routes
 
 api = Router()
+register_access_routes(api)
 
 ABOUT = {"build_version": "2020.7.5.20230602162623", "external_version": "7.5.0",
          "release_name": "7.5.0 UpdatePackage 6 (qradar-sim)", "fips_frontend_enabled": False}
@@ -47,6 +49,10 @@ def about(req):
 
 @api.add("GET", "/api/help/versions")
 def help_versions(req):
+    override = req.console.config.versions   # POST /sim/config {"versions": [...]}: exactly these, all current
+    if override:
+        return _listed(req, [{"id": n, "version": v, "deprecated": False, "removed": False, "root_resource_ids": []}
+                             for n, v in enumerate(sorted(override, key=float), start=1)])
     return _listed(req, req.console.api_versions.listing())
 
 

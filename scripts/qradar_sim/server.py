@@ -18,6 +18,7 @@ from .api_routes import api
 from .errors import ApiError, CODE_BAD_VERSION, CODE_UNAUTHORIZED
 from .routing import Reply, Request
 from .tls import serve_over_tls
+from .users import SERVICE
 
 LOGGED_HEADERS = ("Version", "Range", "Prefer", "Accept", "Content-Type")
 
@@ -107,7 +108,7 @@ class ConsoleRequestHandler(BaseHTTPRequestHandler):
         """-> (reply or None when dropped, route template, fault kind applied)."""
         route, found = router.resolve(self.command, path)
         template = route.template if route else None
-        fault = None
+        fault = principal = None
         try:
             if route is None:
                 if found:
@@ -127,9 +128,10 @@ class ConsoleRequestHandler(BaseHTTPRequestHandler):
                 if fault and fault.get("status"):
                     raise ApiError(fault["status"], fault["code"], fault.get("message"),
                                    fault.get("description"))
-                self._authorize(console)
+                principal = self._authorize(console)
                 self._check_version(console)
             request = Request(self.command, path, params, self.headers, body, found, console)
+            request.principal = principal
             reply = route.handler(request)
             if fault and fault.get("truncate") is not None:   # the real answer, cut short (valid HTTP, broken JSON)
                 whole = reply.raw if reply.raw is not None else json.dumps(reply.body).encode("utf-8")
@@ -151,19 +153,25 @@ class ConsoleRequestHandler(BaseHTTPRequestHandler):
                            'No SEC header present in request. Please provide it via "SEC: token". You may also '
                            'use BASIC authentication parameters if this host supports it. e.g. '
                            '"Authorization: Basic base64Encoding"', "")
-        if token != console.config.token or console.config.token_revoked:
+        if token == console.config.token and not console.config.token_revoked:
+            return SERVICE
+        user = console.users.principal(token)   # a console user's login session (the SEC cookie)
+        if user is None:
             raise ApiError(401, CODE_UNAUTHORIZED, "The security token is invalid, expired or revoked.", "")
+        return user
 
     def _check_version(self, console):
-        # Which versions are accepted depends on the console's release (--release; releases.py).
+        # Which versions are accepted: the console's release (--release; releases.py), or the list a test set
+        # with POST /sim/config {"versions": [...]}.
         versions = console.api_versions
+        supported = set(console.config.versions) if console.config.versions else versions.accepted
         raw = self.headers.get("Version")
         if raw is None:
-            return versions.latest
+            return max(supported, key=float) if console.config.versions else versions.latest
         version = _normalized_version(raw)
-        if version not in versions.accepted:
+        if version not in supported:
             raise ApiError(422, CODE_BAD_VERSION, f"Version {raw!r} is not a supported API version.",
-                           f"Supported versions: {', '.join(sorted(versions.accepted, key=float))}")
+                           f"Supported versions: {', '.join(sorted(supported, key=float))}")
         return version
 
 

@@ -13,6 +13,7 @@ from .offenses import Offenses
 from .refdata import ReferenceSets
 from .rules import OffenseRules
 from .syslog import SyslogIntake
+from .users import Users
 
 REGEX_MODES = ("full", "substring")
 MAX_LOGGED_REQUESTS = 20000
@@ -29,11 +30,12 @@ class SimConfig:
         self.regex_mode = regex_mode
         self.retention_s = retention_s
         self.column_types = column_types
+        self.versions = None            # API versions offered; None = the release's (releases.py)
 
     def update(self, changes):
         if not isinstance(changes, dict):
             raise ValueError("config is a JSON object")
-        unknown = set(changes) - {"token", "regex_mode", "latency_ms", "retention_s"}
+        unknown = set(changes) - {"token", "regex_mode", "latency_ms", "retention_s", "versions"}
         if unknown:
             raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
         if "regex_mode" in changes and changes["regex_mode"] not in REGEX_MODES:
@@ -41,6 +43,9 @@ class SimConfig:
         for key in ("latency_ms", "retention_s"):
             if key in changes and (not isinstance(changes[key], (int, float)) or changes[key] < 0):
                 raise ValueError(f"{key} must be a number >= 0")
+        if "versions" in changes and changes["versions"] is not None and (
+                not isinstance(changes["versions"], list) or not all(isinstance(v, str) for v in changes["versions"])):
+            raise ValueError('versions is a list of API versions ("20.0", "21.0", ...) or null')
         if "token" in changes and (not isinstance(changes["token"], str) or not changes["token"]):
             raise ValueError("token must be a non-empty string")
         for key, value in changes.items():
@@ -50,7 +55,8 @@ class SimConfig:
 
     def public(self):
         return {"profile": self.profile, "token": self.token, "token_revoked": self.token_revoked,
-                "latency_ms": self.latency_ms, "regex_mode": self.regex_mode, "retention_s": self.retention_s}
+                "latency_ms": self.latency_ms, "regex_mode": self.regex_mode, "retention_s": self.retention_s,
+                "versions": self.versions}
 
 
 class RequestLog:
@@ -101,6 +107,7 @@ class Console:
         self.dns = Lookups("dns")
         self.whois = Lookups("whois")
         self.requests = RequestLog()
+        self.users = Users()
         self.intake = SyslogIntake(self.store, self.catalog, self.rules)
         self.url = None
         self.syslog_port = None

@@ -170,10 +170,10 @@ def test_token_revoked_mid_run_pauses_the_rule_and_resumes(live_sim, make_runtim
         assert summary.status == "partial" and summary.windows_done == 2
         assert "refused the token" in summary.errors[0] and "401" in summary.errors[0]
         owed = runtime.store.ledger.open_windows(rule_id, "hunt")
-        # What the tab's banner reads: the rule's latest run failed because the console refused the token.
-        latest = [r for r in create_app(runtime).test_client().get("/api/summary").get_json()["runs"]
-                  if r["rule_id"] == rule_id][0]
-        assert latest["status"] == "partial" and "refused the token" in latest["error"]
+        # What every page's banner says: the rule is paused because the console refused the token.
+        banners = [b for b in create_app(runtime).test_client().get("/api/banners").get_json()
+                   if b["rule_id"] == rule_id]
+        assert len(banners) == 1 and "paused" in banners[0]["title"] and "token" in banners[0]["text"]
         # While the token stays refused, every run stops at once and owes the same windows.
         again = runtime.runner.resume(runtime.rules[rule_id], "hunt")
         assert again.windows_done == 0 and len(runtime.store.ledger.open_windows(rule_id, "hunt")) == len(owed)

@@ -1,0 +1,24 @@
+"""`scripts/bench` prints its figures and, last, one JSON line with every contract key as a finite number."""
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+KEYS = ("pipeline_ratio", "rss_delta_mb", "rss_wide_rows_mb", "span_ratio", "hits_p95_ratio",
+        "standin_seed_aql_1m_s")
+
+
+def test_bench_tiny_last_line_has_every_figure_as_a_finite_number():
+    # --tiny is --quick's code path on smaller sizes, so that the suite stays short.
+    done = subprocess.run([str(ROOT / "scripts" / "bench"), "--tiny"], capture_output=True, text=True,
+                          timeout=900, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    assert figures["sizes"] == "tiny"
+    for key in KEYS:
+        assert isinstance(figures[key], (int, float)) and math.isfinite(figures[key]), (key, figures.get(key))
+    assert figures["pipeline_rows"] == figures["baseline_rows"] > 0
+    assert figures["rss_large_rows"] > figures["rss_small_rows"] > 0
