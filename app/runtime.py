@@ -26,6 +26,7 @@ from .qradar.properties import resolve_fields
 from .store import Store
 from .store.enrichment import EnrichmentRepository
 from .store.exceptions import ExceptionRepository
+from .store import retention
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +161,10 @@ class Runtime:
                 return False
             lock.release()
         return True
+
+    def purge_expired(self) -> dict:
+        """Hits (and what only they needed) older than the setting retention.days (app/store/retention.py)."""
+        return retention.purge(self.store.db, self.store.settings, self.clock())
 
     def hunt(self, rule_id: str, start_ms: int, end_ms: int) -> RunSummary:
         with self._rule_locks[rule_id]:

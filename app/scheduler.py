@@ -68,6 +68,7 @@ def build_scheduler(runtime) -> BackgroundScheduler:
     # Groups of new hits become LEEF events for QRadar's offense rule; throttled and idempotent across restarts.
     scheduler.add_job(runtime.offenses.dispatch, IntervalTrigger(seconds=runtime.config.offense_interval_s), id="offenses",
                       name="send offense events and notes")
+    scheduler.add_job(runtime.purge_expired, IntervalTrigger(hours=1), id="retention", name="purge hits past retention.days")
     return scheduler
 
 

@@ -4,18 +4,34 @@ with the same ProcessGuid.
 AQL has no joins, so this is done in the pipeline: one extra Ariel search per window, only for the GUIDs of
 that window's hits that lack a command line, over [window start - look-back, window end). The process was
 created before it connected, usually within minutes; an hour of look-back catches long transfers. Answers
-are kept in a bounded in-memory map, so overlapping windows and retries do not search for a GUID twice.
+are kept in a bounded in-memory cache (entries, bytes and age: the command lines are the attacker's and may be
+long), so overlapping windows and retries do not search for a GUID twice.
+
+A GUID is telemetry too: one that is not a GUID (a NUL, a quote, a megabyte) is skipped and reported, so it
+cannot make the whole batch's search fail to render.
 """
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
+import logging
+import re
 from typing import Iterable, Mapping
 
 from ..detection.aql import MINUTE_MS, quote_identifier, quote_int, quote_string
+from .cache import BoundedCache
+
+log = logging.getLogger(__name__)
 
 BATCH_SIZE = 200            # GUIDs per search: keeps the AQL short and the IN list cheap to evaluate
-CACHE_SIZE = 20_000
+CACHE_ENTRIES = 5_000       # processes remembered ...
+CACHE_BYTES = 16 << 20      # ... holding at most this much text ...
+CACHE_TTL_S = 3600          # ... for at most an hour (the look-back a window needs)
+# Sysmon writes {8-4-4-4-12 hex}; other sources drop the braces or use other hex/word forms. Nothing longer,
+# and nothing but letters, digits, dashes and braces.
+GUID = re.compile(r"\{?[0-9A-Za-z][0-9A-Za-z-]{0,62}\}?")
+
+
+def valid_guid(value) -> bool:
+    return isinstance(value, str) and GUID.fullmatch(value) is not None
 
 # Logical fields read from the process creation, under the alias they get in the correlation search.
 PROCESS_FIELDS = (("process_guid", "ew_guid"), ("command_line", "ew_command_line"),
@@ -50,19 +66,26 @@ def correlation_aql(fields: Mapping[str, str | None], guids: Iterable[str], star
 
 
 class ProcessCorrelator:
-    def __init__(self, lookback_minutes: int = 60, batch_size: int = BATCH_SIZE):
+    def __init__(self, lookback_minutes: int = 60, batch_size: int = BATCH_SIZE, *, cache: BoundedCache | None = None):
         self.lookback_ms = lookback_minutes * MINUTE_MS
         self.batch_size = batch_size
-        self._known: OrderedDict[str, dict] = OrderedDict()
-        self._lock = threading.Lock()      # one enricher serves every rule's thread
+        # One enricher serves every rule's thread: the cache locks itself.
+        self.known = cache or BoundedCache(CACHE_ENTRIES, CACHE_BYTES, CACHE_TTL_S)
 
     def processes(self, guids: Iterable[str], context) -> dict[str, dict]:
         """{guid: {"command_line", "parent_image", "parent_command_line", "process_image", "original_file_name"}}
         for the GUIDs whose process creation was found. Raises QRadarError when a search fails and
         CorrelationUnavailable when this console cannot be asked."""
         wanted = sorted({g for g in guids if g})
-        with self._lock:
-            found = {g: self._known[g] for g in wanted if g in self._known}
+        bad = [g for g in wanted if not valid_guid(g)]
+        if bad:
+            log.warning("%d process GUID(s) are not GUIDs and are not correlated, e.g. %r", len(bad), bad[0][:80])
+            wanted = [g for g in wanted if valid_guid(g)]
+        found = {}
+        for guid in wanted:
+            process = self.known.get(guid)
+            if process is not None:
+                found[guid] = process
         missing = [g for g in wanted if g not in found]
         window = context.window
         for i in range(0, len(missing), self.batch_size):
@@ -81,8 +104,5 @@ class ProcessCorrelator:
         return found
 
     def _remember(self, guid: str, process: dict) -> dict:
-        with self._lock:
-            self._known[guid] = process
-            while len(self._known) > CACHE_SIZE:
-                self._known.popitem(last=False)
+        self.known.put(guid, process)
         return process

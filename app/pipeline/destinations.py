@@ -56,11 +56,17 @@ def is_public(value) -> bool | None:
     return not any(address.version == net.version and address in net for net in NOT_PUBLIC)
 
 
+MAX_HOST_CHARS = 253       # the longest DNS name; anything longer is not a host name (telemetry can say anything)
+
+
 def normalize_host(name) -> str | None:
-    """Lower case, no trailing dot; None for empty and for Sysmon's "-" (not resolved)."""
+    """Lower case, no trailing dot; None for empty, for Sysmon's "-" (not resolved) and for what cannot be a
+    DNS name (longer than 253 characters, or holding blanks or control characters)."""
     if name is None:
         return None
-    text = str(name).strip().rstrip(".").lower()
+    text = str(name)[:MAX_HOST_CHARS + 2].strip().rstrip(".").lower()
+    if len(text) > MAX_HOST_CHARS or any(c.isspace() or ord(c) < 0x20 for c in text):
+        return None
     return text if text and text != "-" else None
 
 

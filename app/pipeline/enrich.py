@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from ..detection.aql import Window
-from .correlate import CorrelationUnavailable, ProcessCorrelator
+from .correlate import CorrelationUnavailable, ProcessCorrelator, valid_guid
 from .destinations import SERVICES_SETTING, ServiceCatalog, is_public, normalize_host, parse_ip
 from .hit import Hit
 from .lookups import UNKNOWN, Lookups, ReferenceSetCache
@@ -124,6 +124,9 @@ class Enricher:
                                                 or (process or {}).get("parent_command_line")),
             "source": "event" if hit.command_line or process is None else "correlated",
         }
+        if hit.process_guid and not hit.command_line and not valid_guid(hit.process_guid):
+            enrichment["process"]["note"] = "the process GUID is not a GUID (control characters or its form): " \
+                                            "not correlated"
         if command_line:
             enrichment["command_line_masked"] = credentials.masked_command_line
         enrichment["credentials"] = credentials.found
@@ -143,7 +146,8 @@ class Enricher:
         allowlisted, allow_errors = lookups.allowlisted({
             "destination_ip": (destination or {}).get("ip"),
             "destination_hostname": (destination or {}).get("hostname"),
-            "username": hit.username, "source_ip": hit.source_ip, "tool": tool["name"]})
+            # A renamed binary's tool name rests on its PE name alone, which whoever built it wrote.
+            "username": hit.username, "source_ip": hit.source_ip, "tool": None if tool["renamed"] else tool["name"]})
         enrichment["allowlisted"] = allowlisted
         errors += allow_errors
         enrichment["indicators"] = _indicators(hit, enrichment, command_line, process)
@@ -272,18 +276,19 @@ def _indicators(hit: Hit, enrichment: dict, command_line, process) -> list[str]:
     phrases = []
     if tool.get("name") in TRANSFER_TOOLS:
         image = file_name(tool.get("image"))
-        phrases.append(f"transfer tool {tool['name']}" + (f" ({image})" if image else ""))
+        phrases.append(f"transfer tool {tool['name']}" + (f" ({_short(image)})" if image else ""))
     if tool.get("renamed"):
-        phrases.append(f"renamed binary: {file_name(tool.get('image'))} is {tool.get('original_file_name')}")
+        phrases.append(f"renamed binary: {_short(file_name(tool.get('image')))} is "
+                       f"{_short(tool.get('original_file_name'))}")
     phrases += command_line_actions(command_line, tool.get("name"))
     for credential in enrichment.get("credentials") or []:
         phrase = f"{credential['kind']} on the command line"
         if phrase not in phrases:
             phrases.append(phrase)
     if hit.event_id == "22" and facts.get("query_name"):
-        phrases.append(f"DNS query for {facts['query_name']}")
+        phrases.append(f"DNS query for {_short(facts['query_name'])}")
     if hit.event_id == "11" and facts.get("target_filename"):
-        phrases.append(f"file written: {facts['target_filename']}")
+        phrases.append(f"file written: {_short(facts['target_filename'])}")
     destination = enrichment.get("destination") or {}
     where = destination.get("hostname") or destination.get("ip")
     port = f":{destination['port']}" if destination.get("port") else ""
@@ -299,6 +304,12 @@ def _indicators(hit: Hit, enrichment: dict, command_line, process) -> list[str]:
     if process is not None and not hit.command_line:
         phrases.append("command line from the process creation with the same ProcessGuid")
     return phrases
+
+
+def _short(value, limit: int = 300) -> str:
+    """Telemetry quoted in an indicator: enough to recognise it (the hit keeps the whole event)."""
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text) - limit} more characters)"
 
 
 def _hit_from_row(row: dict, previous: dict) -> tuple[Hit, dict | None]:

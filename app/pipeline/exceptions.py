@@ -8,8 +8,11 @@ Two ways, one meaning:
   one kept out of the window and records the figure, so that nothing disappears without a trace.
 
 Both decide a condition with the same regular expression (`Condition.pattern()`), matched whole and
-ignoring case: IMATCHES on the console, `re.fullmatch(..., re.I)` here. Every AQL test is guarded with
-`IS NOT NULL`, because `NOT (unknown)` is unknown and would silently drop events lacking the field.
+ignoring the case of A-Z only: IMATCHES on the console, `re.fullmatch(..., re.I | re.A)` here (Python's
+Unicode case folding would let `ſvc_backup` match `svc_backup`, which the console does not). Every AQL test is
+guarded with `IS NOT NULL`, because `NOT (unknown)` is unknown and would silently drop events lacking the field.
+Values are attacker-controlled: each expression carries a length cap, administrators' command-line patterns
+are checked by app/store/regex_safety.py, and globs are matched here without backtracking.
 """
 from __future__ import annotations
 
@@ -21,9 +24,10 @@ import threading
 import time
 from typing import Callable, Iterable, Mapping
 
-from ..detection.aql import MINUTE_MS, fill_fields, quote_cidr, quote_identifier, quote_int, quote_regex
+from ..detection.aql import MINUTE_MS, fill_fields, quote_cidr, quote_identifier, quote_int, quote_regex, quote_string
 from ..detection.rule import Rule
 from ..qradar.errors import QRadarError
+from ..store.exception_text import MAX_MATCH_CHARS, is_bare_name
 from ..store.exceptions import Condition, ExceptionRepository, TuningException
 from .hit import Hit
 from .run import wall_clock_ms
@@ -69,29 +73,80 @@ def hit_values(field: str, hit: Hit) -> list:
     elif field == "command_line":
         values = [hit.command_line, _get(enrichment, "process", "command_line")]
     elif field == "source_host":
+        # Only the asset model's name for the source IP: the computer name (and the log source named after it)
+        # is set by whoever administers the endpoint, i.e. by the attacker once it is theirs.
         values = [_get(enrichment, "asset", "hostname")]
-        for key, value in (hit.fields or {}).items():
-            if key.lower() in LOG_SOURCE_COLUMNS and isinstance(value, str):
-                values += [value, value.rpartition(" @ ")[2]]   # "WindowsAuthServer @ SRV-BUILD-01"
     elif field == "tool":
-        values = [_get(enrichment, "tool", "name")]
+        # A renamed binary's tool name comes from its PE original file name, which whoever built it wrote.
+        tool = _get(enrichment, "tool") or {}
+        values = [] if tool.get("renamed") else [tool.get("name")]
     else:
         raise ValueError(f"unknown exception field {field!r}")
     return [v for v in values if v not in (None, "", "-")]
 
 
+def original_file_name(hit: Hit) -> str | None:
+    facts, enrichment = hit.facts or {}, hit.enrichment or {}
+    value = facts.get("original_file_name") or _get(enrichment, "tool", "original_file_name")
+    return value if value not in (None, "", "-") else None
+
+
 @functools.lru_cache(maxsize=1024)
 def _compiled(pattern: str) -> re.Pattern:
-    return re.compile(pattern, re.IGNORECASE)
+    return re.compile(pattern, re.IGNORECASE | re.ASCII)
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def ascii_lower(text: str) -> str:
+    return text.translate(_ASCII_LOWER)
 
 
 def _normalized(value) -> str:
-    """One spelling for comparing a hit's value with reference-set elements: IPs canonical, text folded."""
+    """One spelling for comparing a hit's value with reference-set elements: IPs canonical, A-Z folded."""
     text = str(value).strip()
     try:
         return str(ipaddress.ip_address(text))
     except ValueError:
-        return text.casefold().rstrip(".")
+        return ascii_lower(text).rstrip(".")
+
+
+@functools.lru_cache(maxsize=1024)
+def _glob_parts(pattern: str) -> list[tuple[re.Pattern, int]]:
+    """A glob split at `*`: each part compiled (literals and `?`), with its length in characters."""
+    return [(re.compile("".join("." if c == "?" else re.escape(c) for c in part), re.I | re.A | re.S), len(part))
+            for part in pattern.split("*")]
+
+
+def glob_matches(pattern: str, text: str) -> bool:
+    """`*`/`?` glob over the whole text, A-Z case folded, without backtracking: the first part is matched at
+    the start, the last at the end, each middle part at its leftmost place after the previous one (leftmost is
+    always right for fixed-length parts). The same answer as the glob's regular expression, in time linear in
+    the text for a given pattern instead of a power of it."""
+    parts = _glob_parts(pattern)
+    (first, first_length), *middle = parts
+    if not middle:
+        return first.fullmatch(text) is not None
+    *middle, (last, last_length) = middle
+    if first.match(text) is None or len(text) < first_length + last_length:
+        return False
+    cursor = first_length
+    for part, _ in middle:
+        found = part.search(text, cursor, len(text) - last_length)
+        if found is None:
+            return False
+        cursor = found.end()
+    return last.fullmatch(text, len(text) - last_length) is not None
+
+
+def _glob_holds(condition: Condition, value: str) -> bool:
+    if len(value) > MAX_MATCH_CHARS.get(condition.field, len(value)):
+        return False
+    pattern = condition.value
+    if condition.field != "source_host" and is_bare_name(pattern):
+        value = re.split(r"[\\/]", value)[-1]
+    return glob_matches(pattern, value)
 
 
 def condition_holds(condition: Condition, hit: Hit, reference_set: Callable[[str], frozenset] | None = None) -> bool:
@@ -117,8 +172,15 @@ def condition_holds(condition: Condition, hit: Hit, reference_set: Callable[[str
         return False
     if condition.field == "destination_port":
         return any(str(v).strip() == str(condition.value) for v in values)
-    pattern = _compiled(condition.pattern())
-    return any(pattern.fullmatch(str(v)) for v in values)
+    if condition.op == "glob":
+        held = any(_glob_holds(condition, str(v)) for v in values)
+    else:
+        pattern = _compiled(condition.pattern())
+        held = any(pattern.fullmatch(str(v)) for v in values)
+    if held and condition.original_name_pattern() is not None:
+        original = original_file_name(hit)
+        held = original is None or _compiled(condition.original_name_pattern()).fullmatch(original) is not None
+    return held
 
 
 def exception_matches(exception: TuningException, hit: Hit, reference_set=None) -> bool:
@@ -228,7 +290,13 @@ def condition_aql(condition: Condition, fields: Mapping[str, str | None]) -> str
         tests.append(f"({column} IS NOT NULL AND {test})")
     if not tests:
         return None
-    return tests[0] if len(tests) == 1 else "(" + " OR ".join(tests) + ")"
+    sql = tests[0] if len(tests) == 1 else "(" + " OR ".join(tests) + ")"
+    original = fields.get("original_file_name")
+    if condition.original_name_pattern() is not None and original:
+        column = quote_identifier(original)
+        sql = (f"({sql} AND ({column} IS NULL OR {column} = {quote_string('')} OR {column} = {quote_string('-')} "
+               f"OR {column} IMATCHES {quote_regex(condition.original_name_pattern())}))")
+    return sql
 
 
 def exception_aql(exception: TuningException, fields: Mapping[str, str | None]) -> str | None:

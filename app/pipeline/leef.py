@@ -11,18 +11,22 @@ break the LEEF header, or start a second syslog message. The rules (see tests/ap
   Control characters are dropped.
 - **Attribute values**: the delimiter never appears raw (LEEF has no escape a console honours for it, so
   it is replaced by a visible escape: ``\\t`` for tab, else ``\\xHH``), and neither do line breaks or
-  other control characters (``\\n``, ``\\r``, ``\\xHH``, ``\\uHHHH`` for U+0085, U+2028, U+2029 and lone
-  surrogates): a value cannot end the message or split into a second attribute.
+  other control characters (``\\n``, ``\\r``, ``\\xHH``, ``\\uHHHH`` for U+0085, U+2028, U+2029, lone
+  surrogates, and the bidi and zero-width format characters: app/pipeline/safe_text.py): a value cannot end
+  the message or split into a second attribute, nor reorder or hide what the analyst reads.
   ``=`` and ``\\`` are left as they are on purpose: a pair is split at the delimiter and then at its first
   ``=``, so ``=`` in a value is unambiguous (proxies send ``url=...?a=b`` this way), and QRadar takes
   values verbatim, so escaping the backslash would turn ``CORP\\alice`` into a different user name.
 - **Keys** are ours; anything but ``[A-Za-z][A-Za-z0-9_]*`` is refused.
-Values are cut at ``MAX_VALUE_CHARS`` (marked with ``...``) so one event stays well inside a datagram.
+Values are cut AFTER escaping at ``MAX_VALUE_CHARS`` (marked with ``...``; never inside an escape), so a value
+full of escaped characters cannot grow past its limit; callers may ask for a smaller limit (UDP).
 """
 from __future__ import annotations
 
 import re
 from typing import Mapping
+
+from .safe_text import cut_escaped, is_unsafe
 
 VERSIONS = ("1.0", "2.0")
 DEFAULT_DELIMITER = "\t"
@@ -30,38 +34,23 @@ MAX_VALUE_CHARS = 1024
 _KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 # Characters that can never be a LEEF 2.0 delimiter: they have a meaning in the header or in a pair.
 _BAD_DELIMITERS = set("|\\= ") | set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
-_LINE_BREAKS = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 class LeefFormatError(ValueError):
     """An event the formatter refuses to write (bad key, delimiter or version): a bug in the caller."""
 
 
-def _is_unsafe(ch: str) -> bool:
-    code = ord(ch)
-    return (code < 0x20 or code == 0x7F or 0x80 <= code <= 0x9F or code in (0x2028, 0x2029)
-            or 0xD800 <= code <= 0xDFFF)
-
-
-def _visible(ch: str) -> str:
-    if ch in _LINE_BREAKS:
-        return _LINE_BREAKS[ch]
-    code = ord(ch)
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
-
-
 def escape_header(value) -> str:
-    """One LEEF header field: ``\\`` and ``|`` escaped, control characters dropped."""
-    text = "".join(ch for ch in str(value) if not _is_unsafe(ch))
+    """One LEEF header field: ``\\`` and ``|`` escaped, control and format characters dropped."""
+    text = "".join(ch for ch in str(value)[:MAX_VALUE_CHARS] if not is_unsafe(ch))
     return text.replace("\\", "\\\\").replace("|", "\\|")
 
 
-def escape_value(value, delimiter: str = DEFAULT_DELIMITER) -> str:
-    """One attribute value: no raw delimiter, line break or control character; cut to MAX_VALUE_CHARS."""
+def escape_value(value, delimiter: str = DEFAULT_DELIMITER, limit: int = MAX_VALUE_CHARS) -> str:
+    """One attribute value: no raw delimiter, line break, control or format character; at most `limit`
+    characters once escaped."""
     text = value if isinstance(value, str) else _text(value)
-    if len(text) > MAX_VALUE_CHARS:
-        text = text[:MAX_VALUE_CHARS - 3] + "..."
-    return "".join(_visible(ch) if ch == delimiter or _is_unsafe(ch) else ch for ch in text)
+    return cut_escaped(text, limit, also=delimiter)
 
 
 def _text(value) -> str:
@@ -80,7 +69,7 @@ def delimiter_spec(delimiter: str) -> str:
 
 def format_leef(event_id: str, attributes: Mapping[str, object], *, vendor: str = "ExfilWatch",
                 product: str = "ExfilWatch", product_version: str = "0", version: str = "2.0",
-                delimiter: str = DEFAULT_DELIMITER) -> str:
+                delimiter: str = DEFAULT_DELIMITER, max_value_chars: int = MAX_VALUE_CHARS) -> str:
     """The LEEF record (no syslog header). Attributes whose value is None are left out; order is kept."""
     if version not in VERSIONS:
         raise LeefFormatError(f"LEEF version must be one of {VERSIONS}, not {version!r}")
@@ -95,5 +84,5 @@ def format_leef(event_id: str, attributes: Mapping[str, object], *, vendor: str 
         if not isinstance(key, str) or not _KEY.match(key):
             raise LeefFormatError(f"{key!r} is not a valid LEEF attribute key")
         if value is not None:
-            pairs.append(f"{key}={escape_value(value, delimiter)}")
+            pairs.append(f"{key}={escape_value(value, delimiter, max_value_chars)}")
     return "|".join(header) + "|" + delimiter.join(pairs)

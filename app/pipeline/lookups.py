@@ -156,8 +156,16 @@ class Lookups:
         return found, errors
 
 
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _fold(text: str) -> str:
+    """A-Z folded only, as the console compares ignoring case (Unicode folding would make ſ an s)."""
+    return text.strip().translate(_ASCII_LOWER)
+
+
 def _member(field: str, value: str, members: frozenset[str]) -> bool:
-    text = value.strip().lower()
+    text = _fold(value)
     if field in ("destination_ip", "source_ip"):
         address = parse_ip(text)
         if address is None:
@@ -178,12 +186,14 @@ def _member(field: str, value: str, members: frozenset[str]) -> bool:
         return host in members or any("." + ".".join(labels[i:]) in members or "*." + ".".join(labels[i:]) in members
                                       for i in range(1, len(labels)))
     if field == "username":
-        return text in members or text.rsplit("\\", 1)[-1] in members
+        # DOMAIN\user is that account; "*\user" any domain or none; a bare "user" only a user without a domain
+        # (a bare element must not let a local account WKS42\svc_backup pass for the domain's svc_backup).
+        return text in members or "*\\" + text.rsplit("\\", 1)[-1] in members
     return text in members
 
 
 class ReferenceSetCache:
-    """Reference set members (lower case) by set name, for `ttl_s` seconds. A set the console does not
+    """Reference set members (A-Z folded) by set name, for `ttl_s` seconds. A set the console does not
     have is an empty set (and logged): a misconfiguration, not a lookup to retry."""
 
     def __init__(self, client, ttl_s: float = 300, monotonic: Callable[[], float] = time.monotonic):
@@ -201,7 +211,7 @@ class ReferenceSetCache:
             log.warning("allowlist reference set %r does not exist on the console", name)
             values = frozenset()
         else:
-            values = frozenset(str(item.get("value")).strip().lower() for item in body.get("data") or []
+            values = frozenset(_fold(str(item.get("value"))) for item in body.get("data") or []
                                if isinstance(item, Mapping) and item.get("value") is not None)
         self._sets[name] = (self.monotonic(), values)
         return values

@@ -9,6 +9,9 @@ from __future__ import annotations
 import math
 from datetime import datetime, timezone
 
+from .credentials import mask
+from .safe_text import escape
+
 DEFAULT_EVENT_ID = "T1048.002"
 LEEF_CATEGORY = "Exfiltration"
 DEV_TIME_FORMAT = "MMM dd yyyy HH:mm:ss.SSS zzz"     # Java pattern QRadar reads devTime with
@@ -130,7 +133,9 @@ def _utc(ms: int) -> str:
 
 
 def _one_line(value) -> str:
-    return " ".join(str(value).split())
+    """Telemetry as one line of a note: blanks folded, controls and bidi/zero-width characters made visible
+    (app/pipeline/safe_text.py); no note holds more than NOTE_MAX_CHARS of it, so longer input is not read."""
+    return escape(" ".join(str(value)[:NOTE_MAX_CHARS].split()))
 
 
 def _group_section(group: dict, hits: list[dict], count: int, base_url: str) -> str:
@@ -171,8 +176,8 @@ def _group_section(group: dict, hits: list[dict], count: int, base_url: str) -> 
         lines.append("Credentials on the command line (masked): " + ", ".join(credentials))
     masked_line = next((h["enrichment"]["command_line_masked"] for h in hits
                         if (h.get("enrichment") or {}).get("command_line_masked")), None)
-    if masked_line:
-        lines.append(f"Command line (credentials masked): {_one_line(masked_line)[:400]}")
+    if masked_line:   # masked again: a hit enriched by an older version was masked with fewer table rows
+        lines.append(f"Command line (credentials masked): {_one_line(mask(masked_line[:NOTE_MAX_CHARS]))[:400]}")
     asset = next((h["enrichment"]["asset"] for h in hits if (h.get("enrichment") or {}).get("asset")), None)
     if asset:
         lines.append("Asset: " + ", ".join(f"{k} {_one_line(asset[k])}" for k in ("hostname", "owner", "criticality")

@@ -27,9 +27,9 @@ from .. import __version__
 from ..qradar.client import filter_string
 from ..qradar.errors import AuthenticationError, AuthorizationError, QRadarError
 from ..qradar.platform import console_address
-from ..qradar.syslog import SyslogError, SyslogSender, SyslogTarget, syslog_severity
+from ..qradar.syslog import MAX_UDP_BYTES, MessageTooLarge, SyslogError, SyslogSender, SyslogTarget, syslog_severity
 from ..store.offenses import OffenseGroups, Partition
-from .leef import format_leef
+from .leef import MAX_VALUE_CHARS, format_leef
 from .offense_text import group_attributes, group_event_id, hit_link, leef_severity, note_text, tool_name
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,7 @@ MINUTE_MS = 60_000
 SEND_BACKOFF_MS, SEND_BACKOFF_MAX_MS = 30_000, 15 * MINUTE_MS
 NOTE_FREE_RETRIES, NOTE_BACKOFF_MS, NOTE_BACKOFF_MAX_MS = 3, 30_000, 15 * MINUTE_MS
 NOTE_MARKER = "ExfilWatch groups:"
+UDP_HEADER_ROOM = 256      # the syslog header in front of the LEEF record
 _MARKER = re.compile(re.escape(NOTE_MARKER) + r"\s*([0-9a-f, ]+)")
 
 
@@ -51,8 +52,9 @@ class OffenseSettingsError(ValueError):
 class OffenseSettings:
     enabled: bool = True
     host: str | None = None              # default: the console (QRADAR_CONSOLE_IP)
-    port: int = 514
-    protocol: str = "tcp"                # tcp | udp | tls
+    port: int | None = None              # default: 6514 for tls, 514 for tcp and udp
+    # TLS by default: plain syslog can be read and forged by anyone who reaches the port (docs/offenses.md).
+    protocol: str = "tls"                # tls | tcp | udp
     framing: str = "newline"             # newline | octet (RFC 6587), for tcp and tls
     header: str = "rfc5424"              # rfc5424 | rfc3164
     identifier: str = "exfilwatch"       # syslog HOSTNAME = the log source identifier in QRadar
@@ -117,9 +119,22 @@ class OffenseSettings:
             raise OffenseSettingsError("offense settings: " + "; ".join(problems))
         return self
 
+    @property
+    def effective_port(self) -> int:
+        return self.port if self.port is not None else (6514 if self.protocol == "tls" else 514)
+
+    def warnings(self) -> list[str]:
+        """What an administrator should know about these settings though they work (the admin page shows it)."""
+        if self.protocol == "tls":
+            return []
+        return [f"offense events go over plain {self.protocol.upper()}: anyone who reaches {self.host}:"
+                f"{self.effective_port} can read them, and forge events that QRadar takes as ExfilWatch's; use "
+                "protocol tls with a TLS Syslog log source where the collector offers one (docs/offenses.md)"]
+
     def target(self) -> SyslogTarget:
-        return SyslogTarget(host=self.host or "", port=self.port, protocol=self.protocol, framing=self.framing,
-                            header=self.header, identifier=self.identifier, ca_file=self.ca_file).validate()
+        return SyslogTarget(host=self.host or "", port=self.effective_port, protocol=self.protocol,
+                            framing=self.framing, header=self.header, identifier=self.identifier,
+                            ca_file=self.ca_file).validate()
 
 
 @dataclass
@@ -134,6 +149,7 @@ class DispatchSummary:
     pending: int = 0              # groups still to send (pending or failed), after this dispatch
     awaiting_note: int = 0        # sent groups whose offense QRadar has not shown yet
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)   # e.g. plaintext transport
 
     def as_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -179,6 +195,7 @@ class OffenseDispatcher:
         self.sender_factory = sender_factory
         self.rule_severities = dict(rule_severities or {})
         self._lock = threading.Lock()
+        self._warned: set[str] = set()
 
     def settings(self) -> OffenseSettings:
         return OffenseSettings.from_value(self.store.settings.get(SETTINGS_KEY), self.environ)
@@ -199,6 +216,11 @@ class OffenseDispatcher:
             if not settings.enabled:
                 summary.enabled = False
                 return summary
+            summary.warnings = settings.warnings()
+            for warning in summary.warnings:
+                if warning not in self._warned:     # once per process, not every minute
+                    self._warned.add(warning)
+                    log.warning("%s", warning)
             now = self.clock()
             summary.hits_grouped, summary.groups_created = self.groups.group_new_hits(
                 partition_for(settings.grouping), grouping=settings.grouping,
@@ -239,6 +261,14 @@ class OffenseDispatcher:
                     severity = leef_severity(group, hits, self.rule_severities)
                     sender.send(self._leef(settings, group, hits, count, severity),
                                 severity=syslog_severity(severity), timestamp_ms=now)
+                except MessageTooLarge as error:
+                    # This event cannot go over this transport however often it is tried; the others can. It is
+                    # reported and tried again only after the longest back-off (the admin may switch to TCP/TLS).
+                    self.groups.mark_failed(group["id"], now, str(error), now + SEND_BACKOFF_MAX_MS)
+                    summary.failed += 1
+                    summary.errors.append(f"group {group['group_key']} ({group['source_ip']}): {error}")
+                    log.warning("offense event for group %s skipped: %s", group["group_key"], error)
+                    continue
                 except SyslogError as error:
                     wait = min(SEND_BACKOFF_MAX_MS, SEND_BACKOFF_MS * 2 ** group["attempts"])
                     self.groups.mark_failed(group["id"], now, str(error), now + wait)
@@ -254,9 +284,15 @@ class OffenseDispatcher:
                 sender.close()
 
     def _leef(self, settings, group, hits, count, severity) -> str:
+        """The group's LEEF record. Over UDP it must fit one datagram with its syslog header: values are cut
+        shorter until it does (the note and the app hold the whole story)."""
         attributes = group_attributes(group, hits, count, severity, self.app_base_url)
-        return format_leef(group_event_id(hits), attributes, product_version=__version__,
-                           version=settings.leef_version)
+        for limit in (MAX_VALUE_CHARS, 256, 64):
+            record = format_leef(group_event_id(hits), attributes, product_version=__version__,
+                                 version=settings.leef_version, max_value_chars=limit)
+            if settings.protocol != "udp" or len(record.encode("utf-8")) <= MAX_UDP_BYTES - UDP_HEADER_ROOM:
+                break
+        return record
 
     # -- 3. note ---------------------------------------------------------------------------------------
     def _note(self, settings: OffenseSettings, summary: DispatchSummary) -> None:

@@ -6,9 +6,9 @@ Pure functions over text, no console calls: the enricher and the tests use them 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-MASK = "********"
+from . import credentials
+from .credentials import MASK, MAX_TEXT_CHARS, Credentials  # noqa: F401  (names enrichment and the web layer import)
 
 # Image stems of the tools T1048.002 is about. Everything else keeps its own stem as its name.
 TRANSFER_TOOLS = frozenset({"rclone", "winscp", "winscp.com", "pscp", "psftp", "filezilla", "fzsftp", "sftp",
@@ -46,72 +46,8 @@ def tool_identity(image: str | None, original_file_name: str | None) -> dict:
     return {"name": name, "image": image, "renamed": renamed, "original_file_name": original_file_name or None}
 
 
-# -- credentials ----------------------------------------------------------------------------------------
-# A value on a command line: a double- or single-quoted string or a run of non-blank characters.
-_VALUE = r"""("[^"]*"|'[^']*'|[^\s"';|&]+)"""
-
-# (kind or None to use the matched flag, pattern); group "secret" is what gets masked.
-_CREDENTIAL_PATTERNS = (
-    ("-pw", re.compile(r"(?<!\S)-pw\s+(?P<secret>" + _VALUE[1:-1] + r")")),
-    (None, re.compile(r"(?<![\w-])(?P<flag>--(?:[a-z0-9]+-)*(?:pass|password|passwd|secret|secret-access-key|"
-                      r"client-secret|token))(?:\s+|=)(?P<secret>" + _VALUE[1:-1] + r")", re.I)),
-    ("password in URL", re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@\"']+:(?P<secret>[^/\s@\"']+)@", re.I)),
-    ("-u user:password", re.compile(r"(?<!\S)(?:-u|--user|-U|--proxy-user)\s*[\"']?[^\s:\"']+:(?P<secret>[^\s\"']+)")),
-    ("NetworkCredential", re.compile(r"NetworkCredential\s*\(\s*(['\"])[^'\"]*\1\s*,\s*(['\"])(?P<secret>[^'\"]*)\2",
-                                     re.I)),
-    ("ConvertTo-SecureString -AsPlainText", re.compile(
-        r"ConvertTo-SecureString\s+(?:-String\s+)?(['\"])(?P<secret>[^'\"]*)\1(?=[^|;]*-AsPlainText)", re.I)),
-    ("-Credential", re.compile(r"(?<!\S)-Credential\s+(?P<secret>" + _VALUE[1:-1] + r")", re.I)),
-    (None, re.compile(r"(?<![\w-])(?P<flag>[-/]password)[=:](?P<secret>" + _VALUE[1:-1] + r")", re.I)),
-    (None, re.compile(r"(?<![\w-])(?P<flag>pass|password|passwd|pwd)=(?P<secret>" + _VALUE[1:-1] + r")", re.I)),
-)
-# `rclone config create|update NAME TYPE key value ...`: the secret keys of a remote definition.
-_RCLONE_CONFIG = re.compile(r"\bconfig\s+(?:create|update)\s", re.I)
-_RCLONE_SECRET_KEY = re.compile(r"(?<!\S)(?P<flag>pass|password|secret_access_key|client_secret|token|key)"
-                                r"(?:\s+|=)(?P<secret>" + _VALUE[1:-1] + r")", re.I)
-
-
-@dataclass(frozen=True)
-class Credentials:
-    masked_command_line: str | None
-    found: list          # [{"kind", "masked"}]
-
-    @property
-    def kinds(self) -> list[str]:
-        return [c["kind"] for c in self.found]
-
-
-def find_credentials(command_line: str | None) -> Credentials:
-    """Every secret the command line exposes, and the line with each one replaced by ********."""
-    if not command_line:
-        return Credentials(command_line, [])
-    hits = []   # (secret start, secret end, match start, kind)
-    patterns = list(_CREDENTIAL_PATTERNS)
-    if _RCLONE_CONFIG.search(command_line):
-        patterns.append((None, _RCLONE_SECRET_KEY))
-    for kind, pattern in patterns:
-        for match in pattern.finditer(command_line):
-            start, end = match.span("secret")
-            if end <= start:
-                continue
-            flag = match.groupdict().get("flag")
-            hits.append((start, end, match.start(), kind or flag))
-    hits.sort()
-    found, masked, cursor, last_end = [], [], 0, -1
-    for start, end, match_start, kind in hits:
-        if start < last_end:          # the same secret seen by two patterns: mask it once
-            continue
-        masked.append(command_line[cursor:start] + MASK)
-        cursor = last_end = end
-        prefix = command_line[match_start:start]
-        closing = prefix[-1] if prefix[-1:] in ("'", '"') and command_line[end:end + 1] == prefix[-1] else ""
-        found.append({"kind": kind, "masked": (prefix + MASK + closing).strip()})
-    masked.append(command_line[cursor:])
-    return Credentials("".join(masked), found)
-
-
-def mask(command_line: str | None) -> str | None:
-    return find_credentials(command_line).masked_command_line
+# -- credentials: app/pipeline/credentials.py (the table of tools and options is data) ------------------------
+find_credentials, mask = credentials.find_credentials, credentials.mask
 
 
 # -- protocol ---------------------------------------------------------------------------------------------
@@ -133,7 +69,7 @@ def guess_protocol(port: int | None, command_line: str | None, tool: str | None 
     """The encrypted protocol in use. A well-known destination port says what this connection speaks (the
     command line describes the whole process, which may open other connections); the command line (a
     scheme, an option) decides where the port does not; then what the tool speaks by default."""
-    text = command_line or ""
+    text = (command_line or "")[:MAX_TEXT_CHARS]
     hinted = next((protocol for protocol, pattern in _PROTOCOL_HINTS if pattern.search(text)), None)
     by_port = _PORT_PROTOCOLS.get(port)
     if by_port == "sftp" and (tool in ("scp", "pscp") or hinted == "scp"):
@@ -157,10 +93,15 @@ _DESTINATION_PATTERNS = (
     re.compile(r"--(?:sftp|ftp|webdav|smb)-(?:host|url)[\s=]+[\"']?" + _HOST, re.I),
     re.compile(r"SmtpClient\s*\(\s*['\"]" + _HOST + r"['\"](?:\s*,\s*(\d{1,5}))?", re.I),
     re.compile(r"-SmtpServer\s+['\"]?" + _HOST, re.I),
-    re.compile(r"(?<![\w/:@.-])[\w.$-]+@" + _HOST + r":(?!//)"),     # scp/pscp/sftp user@host:path
-    # sftp user@host (an e-mail address elsewhere on a line is not a remote)
-    re.compile(r"\b(?:sftp|ssh)(?:\.exe)?[\"']?\s+(?:\S+\s+)*?[\w.$-]+@" + _HOST + r"(?=[\s\"']|$)", re.I),
+    # scp/pscp/sftp user@host:path. The look-behind holds every character the user part may hold, so a
+    # match can only start where such a run starts (each run is tried once: linear).
+    re.compile(r"(?<![\w/:@.$-])[\w.$-]+@" + _HOST + r":(?!//)"),
 )
+# `sftp user@host` / `ssh user@host`: the first user@host argument after the program (an e-mail address
+# elsewhere on a line is not a remote). Two searches instead of one lazy `(?:\S+\s+)*?`, which would scan
+# the rest of the line again from every "ssh" on it.
+_SSH_PROGRAM = re.compile(r"\b(?:sftp|ssh)(?:\.exe)?[\"']?(?=\s)", re.I)
+_SSH_REMOTE = re.compile(r"(?<!\S)[\w.$-]+@" + _HOST + r"(?=[\s\"']|$)")
 _PORT_OPTIONS = re.compile(r"(?:(?<!\S)-P\s+|(?<!\S)-Port\s+|--(?:sftp|ftp)-port[\s=]+)(\d{1,5})\b", re.I)
 
 
@@ -168,8 +109,13 @@ def command_line_destination(command_line: str | None) -> tuple[str | None, int 
     """(host or IP, port) of the remote a transfer command line names, or (None, None)."""
     if not command_line:
         return None, None
-    for pattern in _DESTINATION_PATTERNS:
-        match = pattern.search(command_line)
+    command_line = command_line[:MAX_TEXT_CHARS]
+    for pattern in _DESTINATION_PATTERNS + (None,):
+        if pattern is None:
+            program = _SSH_PROGRAM.search(command_line)
+            match = _SSH_REMOTE.search(command_line, program.end()) if program else None
+        else:
+            match = pattern.search(command_line)
         if match:
             host = match.group(1).strip("[]").rstrip(".")
             port = match.group(2) if match.re.groups >= 2 else None
@@ -181,19 +127,24 @@ def command_line_destination(command_line: str | None) -> tuple[str | None, int 
 
 
 # -- what the command line does ------------------------------------------------------------------------------
+# (phrase, pattern, tools or None for any, pattern that must also occur after the match or None). The second
+# pattern replaces a look-ahead `(?=.*X)`, which would scan the rest of the line from every occurrence.
 _ACTION_PATTERNS = (
     ("rclone {} command", re.compile(r"(?<!\S)(copy|copyto|sync|bisync|move|moveto|rcat|mount|serve)(?=\s|$)", re.I),
-     {"rclone"}),
-    ("rclone remote configured on the command line", re.compile(r"\bconfig\s+(?:create|update)\s", re.I), {"rclone"}),
-    ("curl upload option {}", re.compile(r"(?<!\S)((?:-T|--upload-file|-F|--form|--form-string|--data-binary|"
-                                         r"--data-raw|--data|--json)(?=[\s=])|-d\s*@)"), {"curl"}),
-    ("wget upload option {}", re.compile(r"(?<!\S)(--post-file|--post-data|--body-file)(?=[\s=])"), {"wget", "wget2"}),
-    ("WinSCP script puts files", re.compile(r"[\"\s]put\s", re.I), {"winscp", "winscp.com"}),
-    ("WebClient {} upload", re.compile(r"\.(Upload(?:Data|File|String|Values))(?:Async|TaskAsync)?\s*\(", re.I), None),
-    ("{} with -InFile", re.compile(r"(Invoke-RestMethod|Invoke-WebRequest|\birm\b|\biwr\b)(?=.*\s-InFile\s)", re.I),
+     {"rclone"}, None),
+    ("rclone remote configured on the command line", re.compile(r"\bconfig\s+(?:create|update)\s", re.I), {"rclone"},
      None),
-    ("SmtpClient with EnableSsl", re.compile(r"SmtpClient(?=.*EnableSsl\s*=\s*\$true)", re.I | re.S), None),
-    ("Send-MailMessage with -UseSsl", re.compile(r"Send-MailMessage(?=.*\s-UseSsl\b)", re.I | re.S), None),
+    ("curl upload option {}", re.compile(r"(?<!\S)((?:-T|--upload-file|-F|--form|--form-string|--data-binary|"
+                                         r"--data-raw|--data|--json)(?=[\s=])|-d\s*@)"), {"curl"}, None),
+    ("wget upload option {}", re.compile(r"(?<!\S)(--post-file|--post-data|--body-file)(?=[\s=])"), {"wget", "wget2"},
+     None),
+    ("WinSCP script puts files", re.compile(r"[\"\s]put\s", re.I), {"winscp", "winscp.com"}, None),
+    ("WebClient {} upload", re.compile(r"\.(Upload(?:Data|File|String|Values))(?:Async|TaskAsync)?\s*\(", re.I), None,
+     None),
+    ("{} with -InFile", re.compile(r"(Invoke-RestMethod|Invoke-WebRequest|\birm\b|\biwr\b)", re.I), None,
+     re.compile(r"\s-InFile\s", re.I)),
+    ("SmtpClient with EnableSsl", re.compile(r"SmtpClient", re.I), None, re.compile(r"EnableSsl\s*=\s*\$true", re.I)),
+    ("Send-MailMessage with -UseSsl", re.compile(r"Send-MailMessage", re.I), None, re.compile(r"\s-UseSsl\b", re.I)),
 )
 
 
@@ -201,12 +152,13 @@ def command_line_actions(command_line: str | None, tool: str | None) -> list[str
     """Human phrases for the transfer actions a command line performs (upload flags, rclone commands ...)."""
     if not command_line:
         return []
+    command_line = command_line[:MAX_TEXT_CHARS]
     phrases = []
-    for template, pattern, tools in _ACTION_PATTERNS:
+    for template, pattern, tools, after in _ACTION_PATTERNS:
         if tools is not None and tool not in tools:
             continue
         match = pattern.search(command_line)
-        if match:
+        if match and (after is None or after.search(command_line, match.end())):
             argument = match.group(1) if match.re.groups else ""
             phrase = template.format(" ".join(argument.split()))
             if phrase not in phrases:

@@ -8,14 +8,19 @@ so the file format is qpylib's, not ours:
                                      "iterations": 100000, "secret": "<Fernet token>"}}
 
 The Fernet key is PBKDF2-HMAC-SHA256(QRADAR_APP_UUID, salt, iterations), 32
-bytes, URL-safe base64. No key is written anywhere: without the app's UUID the
-file is useless, which is the point.
+bytes, URL-safe base64. No key is written anywhere, but the app's UUID is not a
+secret: it ships in manifest.json inside the app's zip. Anyone holding a copy of
+the store (a backup) and the zip can decrypt the file. The encryption keeps the
+token out of casual reads and out of the database; the file's permissions (0600,
+checked on every read and write) and the store's access control are what protect
+it. docs/security.md says what follows from that.
 
 Like qpylib, one name holds one secret: ``encrypt`` replaces it, ``decrypt``
 returns it.
 """
 import base64
 import json
+import logging
 import os
 import secrets
 import string
@@ -24,6 +29,8 @@ import tempfile
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
+
+log = logging.getLogger(__name__)
 
 ENGINE_VERSION = 4
 ITERATIONS = 100_000
@@ -37,6 +44,14 @@ class EncryptionError(Exception):
 def _derive_key(app_uuid, salt, iterations):
     kdf = PBKDF2HMAC(algorithm=hashes.SHA256(), length=32, salt=salt.encode("utf-8"), iterations=iterations)
     return base64.urlsafe_b64encode(kdf.derive(app_uuid.encode("utf-8")))
+
+
+def _private(fd, path):
+    """The secret store is readable by its owner only: a wider mode (a restore, a copy) is narrowed back."""
+    mode = os.fstat(fd).st_mode & 0o777
+    if mode & 0o077:
+        log.warning("secret store %s had mode %o; set to 600", path, mode)
+        os.fchmod(fd, 0o600)
 
 
 class FileEncryption:
@@ -91,6 +106,7 @@ class FileEncryption:
     def _read(self):
         try:
             with open(self.path, encoding="utf-8") as f:
+                _private(f.fileno(), self.path)
                 config = json.load(f)
         except FileNotFoundError:
             return {}

@@ -53,6 +53,13 @@ class SyslogError(Exception):
             self.retryable = retryable
 
 
+class MessageTooLarge(SyslogError):
+    """This one message cannot go over this transport (a UDP datagram too large); others can: the caller
+    skips it with a report and goes on."""
+
+    retryable = False
+
+
 class SyslogConfigError(SyslogError):
     """The target is not usable as configured (unknown protocol, CA file missing, bad identifier)."""
 
@@ -176,8 +183,8 @@ class SyslogSender:
     # -- transports ----------------------------------------------------------------------------------
     def _send_udp(self, data: bytes) -> None:
         if len(data) > MAX_UDP_BYTES:
-            raise SyslogError(f"message of {len(data)} bytes is too large for UDP; use TCP or TLS",
-                              target=self.target, retryable=False)
+            raise MessageTooLarge(f"message of {len(data)} bytes is too large for UDP; use TCP or TLS",
+                                  target=self.target)
         if self._sock is None:
             sock = socket.socket(_family(self.target.host), socket.SOCK_DGRAM)
             sock.settimeout(self.target.connect_timeout_s)

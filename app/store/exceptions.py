@@ -11,28 +11,33 @@ console (IMATCHES), so the two ways of applying an exception cannot disagree.
 """
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from . import regex_safety
 from .db import Database
+from .exception_patterns import _capped, glob_regex, regex_literal  # noqa: F401  (regex_literal: tests, callers)
+from .exception_text import ANY_DOMAIN, MAX_MATCH_CHARS, describe_condition, is_bare_name
 
 # field -> (operator, can the console evaluate it against the event itself)
 FIELDS = {
-    "username": ("equals", True),           # DOMAIN\user, case-insensitive; without a domain: any domain
+    "username": ("equals", True),           # DOMAIN\user exactly; *\user: any domain or none; user: no domain
     "source_ip": ("cidr", True),
     "destination_ip": ("cidr", True),
     "destination_port": ("equals", True),
     "destination_domain": ("domain", True),  # exact host name, or *.suffix for any sub-domain
-    "process_image": ("glob", True),        # a bare name matches the file name, a path the full path
+    "process_image": ("glob", True),        # a path: the full path; a bare name: file name AND the PE name agree
     "parent_image": ("glob", True),
     "command_line": ("regex", True),        # case-insensitive search anywhere in the command line
-    "source_host": ("glob", False),         # asset host name or log source name
-    "tool": ("equals", False),              # the tool enrichment identified (rclone, winscp, ...)
+    "source_host": ("glob", False),         # the asset model's host name for the source IP (not the endpoint's)
+    "tool": ("equals", False),              # the tool enrichment identified, never a renamed binary
     "reference_set": ("in_set", False),     # {"field": <one of the above>, "set": <reference set name>}
 }
 SET_FIELDS = ("username", "source_ip", "destination_ip", "destination_port", "destination_domain",
@@ -44,31 +49,11 @@ _LEADING_FLAGS = re.compile(r"^\(\?([imsx]+)\)")
 _PYTHON_ONLY = ("(?P<", "(?P=", "(?#")
 
 
+log = logging.getLogger(__name__)
+
+
 class ExceptionError(ValueError):
     """An exception definition that cannot be used; the message names the part at fault."""
-
-
-def regex_literal(text: str) -> str:
-    """`text` as a regular expression matching exactly it, in the syntax Python and Java share."""
-    out = []
-    for char in text:
-        if char.isalnum() or char == "_" or (not char.isascii() and (char.isprintable() or ord(char) > 0xFFFF)):
-            out.append(char)
-        elif char.isascii() and char.isprintable():
-            out.append("\\" + char)       # any non-letter may be escaped in both dialects
-        else:
-            out.append(f"\\u{ord(char):04x}")   # control characters: the one escape both dialects share
-    return "".join(out)
-
-
-def glob_regex(pattern: str, *, path: bool) -> str:
-    """`*` any run, `?` one character, the rest literal. For paths, a pattern without a separator is
-    tested against the file name (the part after the last \\ or /), so `rclone.exe` matches both a bare
-    image name and a full path, while `C:\\Tools\\*` needs the full path."""
-    body = "".join(".*" if c == "*" else "." if c == "?" else regex_literal(c) for c in pattern)
-    if path and not any(sep in pattern for sep in "\\/"):
-        body = r"(?:.*[\\/])?" + body
-    return f"(?s)^(?:{body})$"
 
 
 @dataclass(frozen=True)
@@ -87,22 +72,36 @@ class Condition:
     def pattern(self) -> str | None:
         """The expression that decides this condition on text values, matched whole and ignoring case
         (IMATCHES on the console, re.fullmatch(..., re.I) here); None for non-text conditions."""
+        limit = MAX_MATCH_CHARS.get(self.field)
         if self.op == "equals" and self.field == "username":
-            user = regex_literal(self.value)
-            return f"^(?:{user})$" if "\\" in self.value else rf"^(?:(?:[^\\]*\\)?{user})$"
+            if self.value.startswith(ANY_DOMAIN):
+                return _capped(rf"(?:[^\\]+\\)?{regex_literal(self.value[2:])}", limit)
+            return _capped(regex_literal(self.value), limit)
         if self.op == "equals" and self.field == "tool":
-            return f"^(?:{regex_literal(self.value)})$"
+            return _capped(regex_literal(self.value), limit)
         if self.op == "domain":
             if self.value.startswith("*."):
-                return rf"^(?:.+\.{regex_literal(self.value[2:])})\.?$"
-            return rf"^(?:{regex_literal(self.value)})\.?$"
+                return _capped(rf".+\.{regex_literal(self.value[2:])}\.?", limit)
+            return _capped(rf"{regex_literal(self.value)}\.?", limit)
         if self.op == "glob":
-            return glob_regex(self.value, path=self.field != "source_host")
+            return glob_regex(self.value, path=self.field != "source_host", limit=limit)
         if self.op == "regex":
             match = _LEADING_FLAGS.match(self.value)
             flags, body = ("s" + match.group(1), self.value[match.end():]) if match else ("s", self.value)
-            return f"(?{''.join(sorted(set(flags)))}).*(?:{body}).*"
+            # \Z, not $: an administrator's (?m) would make $ stop at the first line break and let the cap pass.
+            return f"(?{''.join(sorted(set(flags)))})\\A(?=.{{0,{limit}}}\\Z).*(?:{body}).*"
         return None
+
+    def original_name_pattern(self) -> str | None:
+        """For a bare image name: what the PE original file name must match too, when the event has one.
+        A renamed binary (pscp.exe saved as rclone.exe) then never matches a name exception."""
+        if self.field == "process_image" and is_bare_name(str(self.value)):
+            return glob_regex(self.value, path=False, limit=255, optional_extension=True)
+        return None
+
+    def describe(self) -> str:
+        """What the condition matches, in words (the admin page shows it)."""
+        return describe_condition(self)
 
 
 @dataclass(frozen=True)
@@ -135,7 +134,19 @@ class TuningException:
 
     def as_dict(self) -> dict:
         return {"id": self.id, **self.spec(), "created_ms": self.created_ms, "updated_ms": self.updated_ms,
-                "updated_by": self.updated_by, "deleted_ms": self.deleted_ms}
+                "updated_by": self.updated_by, "deleted_ms": self.deleted_ms, "matches": self.matches(),
+                "problems": self.problems()}
+
+    def problems(self) -> list[str]:
+        """Why a stored exception (written before today's checks) is not applied: a command-line pattern that
+        crafted text could make slow would let any endpoint stall the pipeline. Empty: it applies."""
+        return [f"condition {n} (command_line): {why}; the exception is not applied until it is edited"
+                for n, c in enumerate(self.conditions, 1) if c.op == "regex" for why in [_unsafe(c.value)] if why]
+
+    def matches(self) -> str:
+        """Exactly what the exception suppresses, in words: every condition, joined by AND."""
+        scope = f"hits of rule {self.rule_id}" if self.rule_id else "hits of every rule"
+        return f"{scope} where " + " AND ".join(c.describe() for c in self.conditions)
 
 
 # -- validation -------------------------------------------------------------------------------------------
@@ -149,11 +160,31 @@ def _text(value, what: str, *, limit: int = MAX_TEXT) -> str:
     return value.strip()
 
 
+@functools.lru_cache(maxsize=256)
+def _unsafe(pattern: str) -> str | None:
+    try:
+        regex_safety.check(pattern)
+    except (regex_safety.UnsafePattern, re.error) as exc:
+        return f"this pattern could take very long on crafted command lines: {exc}"
+    return None
+
+
 def _check_pattern(pattern: str, what: str) -> None:
     try:
         re.compile(pattern)
     except re.error as exc:
         raise ExceptionError(f"{what}: not a valid regular expression ({exc})") from None
+
+
+def _check_username(value: str, where: str) -> None:
+    account = value[2:] if value.startswith(ANY_DOMAIN) else value
+    domain, _, user = account.rpartition("\\")
+    if "*" in account or "?" in account:
+        raise ExceptionError(f"{where}: {value!r}: the only wildcard is a leading *\\ (any domain), "
+                             "e.g. *\\svc_backup")
+    if not user or (account.count("\\") and not domain) or account.count("\\") > 1 or \
+            (value.startswith(ANY_DOMAIN) and domain):
+        raise ExceptionError(f"{where}: {value!r} must be DOMAIN\\user, *\\user or a user name without a domain")
 
 
 def validate_condition(raw, where: str) -> Condition:
@@ -191,11 +222,15 @@ def validate_condition(raw, where: str) -> Condition:
         if not isinstance(value, str) or not value or "\x00" in value or len(value) > MAX_TEXT:
             raise ExceptionError(f"{where}: a regular expression of 1 to {MAX_TEXT} characters is needed")
         _check_pattern(value, where)
+        if _unsafe(value):
+            raise ExceptionError(f"{where}: {_unsafe(value)}")
         if any(token in value for token in _PYTHON_ONLY):
             raise ExceptionError(f"{where}: (?P<..>), (?P=..) and (?#..) are not understood by the console's "
                                  "regular expressions; use (?<name>..) or plain groups")
     else:
         value = _text(value, where)
+        if name == "username":
+            _check_username(value, where)
         if op == "domain":
             value = value.lower().rstrip(".")
             if "*" in value[2:] or ("*" in value and not value.startswith("*.")) or len(value) < 3:
@@ -315,8 +350,15 @@ class ExceptionRepository:
 
     def active(self, now_ms: int, rule_id: str | None = None) -> list[TuningException]:
         """The exceptions in force at now_ms (for one rule when given), lowest id first: the order in which
-        they are tried, so the first match is always the same one."""
-        return [e for e in self.list() if e.is_active(now_ms) and (rule_id is None or e.applies_to(rule_id))]
+        they are tried, so the first match is always the same one. One with problems() is left out (logged)."""
+        found = []
+        for e in self.list():
+            if e.is_active(now_ms) and (rule_id is None or e.applies_to(rule_id)):
+                if e.problems():
+                    log.warning("exception %s (%s) not applied: %s", e.id, e.name, "; ".join(e.problems()))
+                else:
+                    found.append(e)
+        return found
 
     def history(self, exception_id: int) -> list[dict]:
         rows = self.db.query("SELECT * FROM audit WHERE target = ? ORDER BY id", (f"exception:{exception_id}",))

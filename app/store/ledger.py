@@ -16,6 +16,7 @@ from typing import Iterable, Mapping
 
 from .db import Database
 from .hits import FACET_COLUMNS, facet_values, facets_of_row
+from .redact import with_public
 
 OPEN_STATUSES = ("pending", "running", "failed")
 
@@ -161,7 +162,9 @@ class Ledger:
             statuses = tuple(statuses)
             sql += f" AND status IN ({', '.join('?' * len(statuses))})"
             params.extend(statuses)
-        return [dict(r) for r in self.db.query(sql + " ORDER BY start_ms DESC, id DESC LIMIT ?", (*params, limit))]
+        # reason_public: the reason without quoted AQL (app/store/redact.py); `reason` is for administrators.
+        return [with_public(dict(r), "reason")
+                for r in self.db.query(sql + " ORDER BY start_ms DESC, id DESC LIMIT ?", (*params, limit))]
 
     # -- runs --------------------------------------------------------------------------------------
     def start_run(self, rule_id: str, kind: str, now_ms: int) -> int:
@@ -180,7 +183,8 @@ class Ledger:
         sql, params = "SELECT * FROM runs", []
         if rule_id:
             sql, params = sql + " WHERE rule_id = ?", [rule_id]
-        return [dict(r) for r in self.db.query(sql + " ORDER BY id DESC LIMIT ?", (*params, limit))]
+        # error_public: the error without quoted AQL (app/store/redact.py); `error` is for administrators.
+        return [with_public(dict(r), "error") for r in self.db.query(sql + " ORDER BY id DESC LIMIT ?", (*params, limit))]
 
     # -- rule state ----------------------------------------------------------------------------------
     def set_disabled_reason(self, rule_id: str, reason: str | None, now_ms: int) -> None:

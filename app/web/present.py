@@ -15,6 +15,9 @@ def present_hit(hit: dict) -> dict:
     shown["payload"] = mask(hit.get("payload"))
     shown["fields"] = {k: mask(v) if isinstance(v, str) else v for k, v in (hit.get("fields") or {}).items()}
     enrichment = dict(hit.get("enrichment") or {})
+    # Masked again with today's table: a hit enriched by an older version was masked with fewer rows.
+    if isinstance(enrichment.get("command_line_masked"), str):
+        enrichment["command_line_masked"] = mask(enrichment["command_line_masked"])
     if isinstance(enrichment.get("process"), dict):
         process = dict(enrichment["process"])
         for key in ("command_line", "parent_command_line"):

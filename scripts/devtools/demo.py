@@ -47,7 +47,8 @@ def summary_line(runtime) -> dict:
 def raise_offenses(runtime, sim, deadline_s: float = 60.0) -> None:
     """Sends the hits' offense events to the stand-in's syslog intake and waits until QRadar shows each
     offense and the app has noted it (the dispatcher is idempotent: calling it again sends nothing twice)."""
-    runtime.store.settings.set(OFFENSES_KEY, {"host": "127.0.0.1", "port": sim.syslog_port, "rate_per_minute": 600},
+    runtime.store.settings.set(OFFENSES_KEY, {"host": "127.0.0.1", "port": sim.syslog_port, "protocol": "tcp",
+                                               "rate_per_minute": 600},
                                actor="demo", now_ms=runtime.clock())
     deadline = time.monotonic() + deadline_s
     while True:

@@ -150,16 +150,21 @@ def test_network_event_gets_its_command_line_by_guid(make, rules, console):
     assert len(searches.aql) == 1 and again.enrichment["process"]["source"] == "correlated"
 
 
-def test_correlation_batches_guids_and_escapes_them(make, rules):
-    guids = [f"{{G-{i:04d}}}" for i in range(450)] + ["{it's}"]
+def test_correlation_batches_guids_and_skips_what_is_not_a_guid(make, rules):
+    """A GUID holding a NUL, a quote or a megabyte is telemetry too: it is skipped and noted on its own hit,
+    and the other GUIDs of its batch are still searched."""
+    bad = ["{it's}", "{a\x00b}", "{" + "f" * 1_000_000 + "}", "{a b}"]
+    guids = [f"{{G-{i:04d}}}" for i in range(450)] + bad
     hits = hits_from_rows("t1048-002-seed", [row(11 * MINUTE + i, ew_event_id="3", ew_command_line=None, ew_process_guid=g)
                                              for i, g in enumerate(guids)])
     searches = Searches()
     make()(rules["t1048-002-seed"], hits, context(searches))
     assert len(searches.aql) == 3
-    assert sum(len(re.findall(r"'\{", a)) for a in searches.aql) == len(guids)
-    assert any("'{it''s}'" in a for a in searches.aql)
+    assert sum(len(re.findall(r"'\{G-", a)) for a in searches.aql) == 450
+    assert not any("it''s" in a or "\x00" in a or "ffffffff" in a for a in searches.aql)
     assert all(h.enrichment["state"] == "complete" and h.enrichment["process"]["source"] == "event" for h in hits)
+    assert [h.process_guid in bad for h in hits] == ["not a GUID" in h.enrichment["process"].get("note", "")
+                                                     for h in hits]
 
 
 def test_a_failed_correlation_search_keeps_the_hit_partial(make, rules):
@@ -203,7 +208,7 @@ def test_allowlists(make, rules, console, store):
     store.settings.set("enrichment.allowlist_sets", {"EW allowed hosts": "destination_hostname",
                                                      "EW service accounts": "username", "EW missing": "source_ip"},
                        actor="admin", now_ms=1)
-    console.sets = {"EW allowed hosts": [".example-corp.com"], "EW service accounts": ["svc_build"]}
+    console.sets = {"EW allowed hosts": [".example-corp.com"], "EW service accounts": ["CORP\\SVC_build"]}
     hits = hits_from_rows("r", [
         row(11 * MINUTE, ew_command_line="curl.exe -T f https://artifacts.example-corp.com/x", ew_username="CORP\\svc_build",
             ew_process_image="curl.exe", ew_original_file_name=None),

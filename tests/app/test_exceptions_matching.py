@@ -42,7 +42,8 @@ def holds(field, value, hit=None, **kw):
 
 
 @pytest.mark.parametrize("field, value, expected", [
-    ("username", "corp\\SVC_BACKUP", True), ("username", "svc_backup", True), ("username", "OTHER\\svc_backup", False),
+    ("username", "corp\\SVC_BACKUP", True), ("username", "svc_backup", False), ("username", "*\\svc_backup", True),
+    ("username", "OTHER\\svc_backup", False), ("username", "CORP\\ſvc_backup", False),
     ("username", "svc_back", False), ("username", "svc.backup", False),
     ("source_ip", "10.10.0.0/16", True), ("source_ip", "10.10.3.222", True), ("source_ip", "10.20.0.0/16", False),
     ("destination_ip", "52.219.0.0/16", True), ("destination_ip", "52.218.0.0/16", False),
@@ -55,7 +56,8 @@ def holds(field, value, hit=None, **kw):
     ("parent_image", "svchost.exe", True), ("parent_image", r"C:\Windows\*\svchost.exe", True),
     ("parent_image", r"C:\Tools\svchost.exe", False),
     ("command_line", r"sync D:\\Shares", True), ("command_line", r"(?i)S3:BUCKET$", True), ("command_line", "^sync", False),
-    ("source_host", "srv-file-*", True), ("source_host", "SRV-BUILD-01", False),
+    ("source_host", "srv-file-*", False),     # the log source's name is the endpoint's own word: not used
+    ("source_host", "SRV-BUILD-01", False),
     ("tool", "rclone", False),   # nothing to match without enrichment
 ])
 def test_each_field_and_operator(field, value, expected):
@@ -102,10 +104,10 @@ def context(clock=NOW):
 
 
 def test_first_active_exception_by_id_wins_and_is_recorded(repo):
-    add(repo, "expired", {"field": "username", "value": "svc_backup"}, expires_ms=NOW + 1)
+    add(repo, "expired", {"field": "username", "value": "*\\svc_backup"}, expires_ms=NOW + 1)
     second = add(repo, "second", {"field": "process_image", "value": "rclone.exe"})
-    add(repo, "third", {"field": "username", "value": "svc_backup"})
-    add(repo, "other rule", {"field": "username", "value": "svc_backup"}, rule_id="other")
+    add(repo, "third", {"field": "username", "value": "*\\svc_backup"})
+    add(repo, "other rule", {"field": "username", "value": "*\\svc_backup"}, rule_id="other")
     hits = [make_hit(), make_hit(ew_time=2, ew_process_image="curl.exe")]
     ExceptionFilter(repo)(RULE, hits, context(NOW + 1))
     assert (hits[0].suppressed, hits[0].exception_id) == (True, second.id)
@@ -177,6 +179,10 @@ def test_push_down_literals_are_escaped(value):
         text = value if field != "command_line" else regex_literal(value)
         if field == "destination_domain" and ("*" in value or "\n" in value):
             continue
+        if field == "username" and set(value) & set("*?"):
+            with pytest.raises(Exception, match="wildcard"):
+                validate_condition({"field": field, "value": text}, "c")
+            continue
         if field != "command_line" and "\n" in value:
             with pytest.raises(Exception, match="control character"):
                 validate_condition({"field": field, "value": text}, "c")
@@ -195,7 +201,8 @@ def test_push_down_shapes():
     cond = lambda f, v: condition_aql(validate_condition({"field": f, "value": v}, "c"), SEED_FIELDS)
     assert cond("source_ip", "10.0.0.0/8") == "(sourceip IS NOT NULL AND INCIDR('10.0.0.0/8', sourceip))"
     assert cond("destination_port", 22) == "(destinationport IS NOT NULL AND destinationport = 22)"
-    assert cond("username", "CORP\\a.b") == "(username IS NOT NULL AND username IMATCHES '^(?:CORP\\\\a\\.b)$')"
+    assert cond("username", "CORP\\a.b") == \
+        "(username IS NOT NULL AND username IMATCHES '(?s)^(?=.{0,512}$)(?:CORP\\\\a\\.b)$')"
     both = cond("destination_domain", "*.example.net")
     assert '"DestinationHostname" IMATCHES' in both and ' OR ("QueryName" IS NOT NULL' in both
     assert cond("tool", "rclone") is None
@@ -222,7 +229,8 @@ def test_push_down_means_what_the_post_filter_means(repo):
     store, compile_query = sim_engine()
     specs = json.loads((ROOT / "scripts/scenarios/exceptions-example.json").read_text())["exceptions"]
     extra = [[{"field": "source_ip", "value": "10.10.0.0/16"}, {"field": "destination_port", "value": 443}],
-             [{"field": "username", "value": "SYSTEM"}], [{"field": "process_image", "value": "c*.exe"}],
+             [{"field": "username", "value": "*\\SYSTEM"}], [{"field": "process_image", "value": "c*.exe"}],
+             [{"field": "process_image", "value": "rclone.exe"}], [{"field": "username", "value": "CORP\\svc_backup"}],
              [{"field": "parent_image", "value": r"C:\Windows\*"}], [{"field": "destination_domain", "value": "*.com"}],
              [{"field": "command_line", "value": r"(?i)--TLS|-F "}], [{"field": "username", "value": HOSTILE[0]}],
              [{"field": "destination_ip", "value": "198.51.100.0/24"}]]

@@ -155,7 +155,7 @@ def test_event_fields(store):
                  "exfilwatchTool": "rclone", "exfilwatchProtocol": "sftp", "exfilwatchDestination": "sftp.evil.example",
                  "exfilwatchHits": "2", "exfilwatchGroup": group["group_key"],
                  "exfilwatchLink": f"https://qradar.example.com/console/plugins/1101/app_proxy/#hit-{first}"}
-    assert console.target.host == "192.0.2.10" and console.target.port == 514
+    assert console.target.host == "192.0.2.10" and (console.target.protocol, console.target.port) == ("tls", 6514)
     assert "hunter2" not in message
 
 
@@ -363,8 +363,11 @@ def test_console_errors_while_noting_are_reported_and_retried(store):
 # -- settings -------------------------------------------------------------------------------------------------
 def test_settings_defaults_and_validation():
     s = OffenseSettings.from_value(None, ENV)
-    assert (s.host, s.port, s.protocol, s.framing, s.header, s.rate_per_minute, s.grouping,
-            s.group_window_minutes) == ("192.0.2.10", 514, "tcp", "newline", "rfc5424", 30, "source_user", 60)
+    assert (s.host, s.effective_port, s.protocol, s.framing, s.header, s.rate_per_minute, s.grouping,
+            s.group_window_minutes) == ("192.0.2.10", 6514, "tls", "newline", "rfc5424", 30, "source_user", 60)
+    assert s.warnings() == []
+    plain = OffenseSettings.from_value({"protocol": "tcp"}, ENV)
+    assert plain.effective_port == 514 and "forge" in plain.warnings()[0]
     with pytest.raises(OffenseSettingsError) as caught:
         OffenseSettings.from_value({"protcol": "tcp", "port": "514", "grouping": "user", "rate_per_minute": 0,
                                     "enabled": "yes"}, ENV)

@@ -26,7 +26,7 @@ def test_exceptions_enrichment_and_offenses_together(live_sim, live_dataset, mak
     runtime.rules = with_window(runtime.rules, 360)
     runtime.exceptions.import_file(EXCEPTIONS, actor="admin", now_ms=runtime.clock())
     runtime.store.settings.set("offenses", {"host": "127.0.0.1", "port": live_sim.syslog_port,
-                                            "rate_per_minute": 600}, actor="admin", now_ms=runtime.clock())
+                                            "protocol": "tcp", "rate_per_minute": 600}, actor="admin", now_ms=runtime.clock())
     start, end = span(live_dataset["scenarios"])
     for rule in runtime.enabled_rules():
         assert runtime.hunt(rule.id, start, end).status == "ok"

@@ -152,7 +152,7 @@ def test_reference_set_exception_against_a_set_on_the_console(live_sim, live_dat
         runtime.client.add_to_reference_set(name, scenario["sourceip"], source="e2e")
         exception = repository.create(
             {"name": "backup servers", "reason": "approved backup hosts", "rule_id": "t1048-002-rclone",
-             "conditions": [{"field": "username", "value": "svc_backup"},
+             "conditions": [{"field": "username", "value": "CORP\\svc_backup"},
                             {"field": "reference_set", "value": {"field": "source_ip", "set": name}}]},
             actor="admin", now_ms=runtime.clock())
         assert runtime.hunt("t1048-002-rclone", scenario["start"], scenario["end"] + 1).status == "ok"

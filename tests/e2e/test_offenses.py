@@ -163,7 +163,7 @@ def test_failed_sends_are_reported_then_retried_and_nothing_is_lost(empty_sim, h
     assert len(failed) == 1 and failed[0]["attempts"] == 1 and "refused" in failed[0]["last_error"]
     assert ours(empty_sim) == []
 
-    runtime.store.settings.set(SETTINGS_KEY, {"host": "127.0.0.1", "port": empty_sim.syslog_port},
+    runtime.store.settings.set(SETTINGS_KEY, {"host": "127.0.0.1", "port": empty_sim.syslog_port, "protocol": "tcp"},
                                actor="test", now_ms=clock())
     drain(dispatcher, clock, empty_sim)
     groups = OffenseGroups(runtime.store.db).list(limit=9999)

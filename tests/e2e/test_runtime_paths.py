@@ -62,12 +62,13 @@ def test_rules_enabled_setting_decides_the_scheduler_jobs_and_the_api(sim, make_
     runtime = make_runtime(sim)
     every = set(runtime.rules)
     jobs = {job.id: job for job in build_scheduler(runtime).get_jobs()}
-    assert set(jobs) == {f"rule:{r}" for r in every} | {"enrichment-retry", "offenses", "settings-sync"}
+    assert set(jobs) == {f"rule:{r}" for r in every} | {"enrichment-retry", "offenses", "settings-sync", "retention"}
     for rule_id, rule in runtime.rules.items():
         assert jobs[f"rule:{rule_id}"].trigger.interval.total_seconds() == rule.schedule.interval_minutes * 60
     assert jobs["offenses"].trigger.interval.total_seconds() == 60
     assert jobs["enrichment-retry"].trigger.interval.total_seconds() == 300
     assert jobs["settings-sync"].trigger.interval.total_seconds() == 30     # admin page changes, no restart
+    assert jobs["retention"].trigger.interval.total_seconds() == 3600
 
     runtime.store.settings.set(RULE_ENABLED_KEY, {"t1048-002-seed": False, "t1048-002-rclone": False},
                                actor="admin", now_ms=1)
