@@ -6,11 +6,12 @@ front (BEGIN IMMEDIATE) so that a window's hits and its ledger entry land togeth
 """
 from __future__ import annotations
 
+import importlib.util
 import sqlite3
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 from . import upgrade
 
@@ -22,18 +23,38 @@ class MigrationError(RuntimeError):
 
 
 class Migration(NamedTuple):
+    """One schema step: SQL statements (NNNN_name.sql), or a Python `migrate(conn)` (NNNN_name.py) for data
+    rewrites that would need SQLite's JSON1 functions, which the base image's sqlite-libs may lack."""
     name: str
     sql: str
+    step: Callable[[sqlite3.Connection], None] | None = None
+
+    def apply(self, conn: sqlite3.Connection) -> None:
+        if self.step is not None:
+            self.step(conn)
+            return
+        for statement in self.sql.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+
+
+def _python_step(path: Path) -> Callable[[sqlite3.Connection], None]:
+    spec = importlib.util.spec_from_file_location(f"exfilwatch_migration_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.migrate
 
 
 def load_migrations() -> tuple[Migration, ...]:
-    """The schema steps, in file-name order (0001_*.sql, 0002_*.sql ...). Append only: a shipped migration
-    is never edited, so every install walks the same steps (0003 was, once, for SQLite 3.26: upgrade.py)."""
-    files = sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql"))
+    """The schema steps, in file-name order (0001_*.sql, 0002_*.sql, 0006_*.py ...). Append only: a shipped
+    migration is never edited, so every install walks the same steps (0003 was, once, for SQLite 3.26: upgrade.py)."""
+    files = sorted([*MIGRATIONS_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql"),
+                    *MIGRATIONS_DIR.glob("[0-9][0-9][0-9][0-9]_*.py")], key=lambda f: f.name)
     numbers = [int(f.name[:4]) for f in files]
     if numbers != list(range(1, len(files) + 1)):
         raise RuntimeError(f"migrations must be numbered 0001.. without gaps, found {[f.name for f in files]}")
-    return tuple(Migration(f.name, f.read_text(encoding="utf-8")) for f in files)
+    return tuple(Migration(f.name, f.read_text(encoding="utf-8"), _python_step(f) if f.suffix == ".py" else None)
+                 for f in files)
 
 
 MIGRATIONS = load_migrations()
@@ -101,10 +122,8 @@ class Database:
             for number in range(version, len(migrations)):
                 migration = migrations[number]
                 try:
-                    for statement in migration.sql.split(";"):
-                        if statement.strip():
-                            conn.execute(statement)
-                except sqlite3.Error as error:
+                    migration.apply(conn)
+                except (sqlite3.Error, ValueError) as error:
                     raise MigrationError(
                         f"store {self.path}: migration {migration.name} failed on SQLite {sqlite3.sqlite_version} "
                         f"({error}); nothing was changed, the store stays at schema {version}") from error
