@@ -64,6 +64,7 @@ class Hit:
             # The same enrichment as a dict, so the store derives the browse facets without parsing the JSON
             # it was just given (not a column: the ledger writes only its HIT_COLUMNS).
             "enrichment": self.enrichment or None,
+            "enrichment_state": self.enrichment.get("state") if self.enrichment else None,
             "risk_score": self.risk_score, "suppressed": int(self.suppressed), "exception_id": self.exception_id,
         }
 

@@ -6,22 +6,55 @@ front (BEGIN IMMEDIATE) so that a window's hits and its ledger entry land togeth
 """
 from __future__ import annotations
 
+import importlib.util
 import sqlite3
 import threading
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable, NamedTuple
+
+from . import upgrade
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
-def load_migrations() -> tuple[str, ...]:
-    """The schema steps, in file-name order (0001_*.sql, 0002_*.sql ...). Append only: a shipped migration
-    is never edited, so every install walks the same steps."""
-    files = sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql"))
+class MigrationError(RuntimeError):
+    """The store could not be brought to this release's schema; it is left as it was."""
+
+
+class Migration(NamedTuple):
+    """One schema step: SQL statements (NNNN_name.sql), or a Python `migrate(conn)` (NNNN_name.py) for data
+    rewrites that would need SQLite's JSON1 functions, which the base image's sqlite-libs may lack."""
+    name: str
+    sql: str
+    step: Callable[[sqlite3.Connection], None] | None = None
+
+    def apply(self, conn: sqlite3.Connection) -> None:
+        if self.step is not None:
+            self.step(conn)
+            return
+        for statement in self.sql.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+
+
+def _python_step(path: Path) -> Callable[[sqlite3.Connection], None]:
+    spec = importlib.util.spec_from_file_location(f"exfilwatch_migration_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.migrate
+
+
+def load_migrations() -> tuple[Migration, ...]:
+    """The schema steps, in file-name order (0001_*.sql, 0002_*.sql, 0006_*.py ...). Append only: a shipped
+    migration is never edited, so every install walks the same steps (0003 was, once, for SQLite 3.26: upgrade.py)."""
+    files = sorted([*MIGRATIONS_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql"),
+                    *MIGRATIONS_DIR.glob("[0-9][0-9][0-9][0-9]_*.py")], key=lambda f: f.name)
     numbers = [int(f.name[:4]) for f in files]
     if numbers != list(range(1, len(files) + 1)):
         raise RuntimeError(f"migrations must be numbered 0001.. without gaps, found {[f.name for f in files]}")
-    return tuple(f.read_text(encoding="utf-8") for f in files)
+    return tuple(Migration(f.name, f.read_text(encoding="utf-8"), _python_step(f) if f.suffix == ".py" else None)
+                 for f in files)
 
 
 MIGRATIONS = load_migrations()
@@ -32,12 +65,18 @@ class StoreFullError(RuntimeError):
 
 
 class Database:
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, *, migrations: tuple[Migration, ...] = MIGRATIONS):
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        self.migrate()
+        if self.path != ":memory:":
+            try:
+                upgrade.convert_generated_column(self.path)
+            except (sqlite3.Error, upgrade.UpgradeError) as error:
+                raise MigrationError(f"store {self.path}: converting a store of an earlier release failed "
+                                     f"({error}); the store is left as it was") from error
+        self.migrate(migrations)
 
     def connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -71,18 +110,25 @@ class Database:
     def query(self, sql: str, params=()) -> list[sqlite3.Row]:
         return self.connection().execute(sql, params).fetchall()
 
-    def migrate(self) -> int:
+    def migrate(self, migrations: tuple[Migration, ...] = MIGRATIONS) -> int:
+        """Walks the store to the newest schema in ONE transaction: a step that fails rolls every step back,
+        so the store stays at its old schema, usable by the release that wrote it, and the error says which
+        step failed and why."""
         with self.transaction() as conn:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > len(MIGRATIONS):
-                raise RuntimeError(f"database {self.path} is schema {version}, newer than this app "
-                                   f"({len(MIGRATIONS)}): refusing to run an older app against it")
-            for number in range(version, len(MIGRATIONS)):
-                for statement in MIGRATIONS[number].split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
+            if version > len(migrations):
+                raise MigrationError(f"database {self.path} is schema {version}, newer than this app "
+                                     f"({len(migrations)}): refusing to run an older app against it")
+            for number in range(version, len(migrations)):
+                migration = migrations[number]
+                try:
+                    migration.apply(conn)
+                except (sqlite3.Error, ValueError) as error:
+                    raise MigrationError(
+                        f"store {self.path}: migration {migration.name} failed on SQLite {sqlite3.sqlite_version} "
+                        f"({error}); nothing was changed, the store stays at schema {version}") from error
                 conn.execute(f"PRAGMA user_version = {number + 1}")
-            return len(MIGRATIONS)
+            return len(migrations)
 
     def close(self):
         conn = getattr(self._local, "conn", None)

@@ -200,9 +200,7 @@ def test_migration_makes_stored_bare_users_explicit(tmp_path):
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path)
     for migration in MIGRATIONS[:4]:
-        for statement in migration.split(";"):
-            if statement.strip():
-                conn.execute(statement)
+        migration.apply(conn)
     conn.execute("PRAGMA user_version = 4")
     conditions = [{"field": "username", "op": "equals", "value": "svc_backup"},
                   {"field": "process_image", "op": "glob", "value": "rclone.exe"}]

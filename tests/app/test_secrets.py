@@ -88,9 +88,7 @@ def _store_at_version(path, version, setup_sql=()):
     from app.store.db import MIGRATIONS
     conn = sqlite3.connect(path)
     for migration in MIGRATIONS[:version]:
-        for statement in migration.split(";"):
-            if statement.strip():
-                conn.execute(statement)
+        migration.apply(conn)
     conn.execute(f"PRAGMA user_version = {version}")
     for sql in setup_sql:
         conn.execute(sql)
