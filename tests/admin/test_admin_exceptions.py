@@ -2,6 +2,8 @@
 exception built from a false-positive hit that then suppresses what it should."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from .test_admin_preview import run_preview
@@ -88,3 +90,22 @@ def test_an_exception_from_a_false_positive_hit_suppresses_it_in_a_preview(admin
     preview = run_preview(admin, RULE, hunted.clock())
     assert preview["state"] == "done", preview
     assert preview["result"]["by_exception"].get(str(created.json()["id"]), 0) >= 1
+
+
+def test_the_list_says_what_each_exception_matches_and_why_a_stored_one_is_not_applied(admin, served):
+    created = admin.post("/api/admin/exceptions", json={
+        "name": "old pattern", "rule_id": RULE, "reason": "written before the cost check",
+        "conditions": [{"field": "tool", "op": "equals", "value": "rclone"}]}).json()
+    assert created["problems"] == []
+    assert created["matches"].startswith(f"hits of rule {RULE} where ") and "rclone" in created["matches"]
+    # A pattern stored before today's checks (an older version of the app wrote it as it was).
+    served["runtime"].store.db.connection().execute(
+        "UPDATE exceptions SET conditions_json = ? WHERE id = ?",
+        (json.dumps([{"field": "command_line", "op": "regex", "value": "(a+)+$"}]), created["id"]))
+    listed = {e["id"]: e for e in admin.get("/api/admin/exceptions").json()["exceptions"]}[created["id"]]
+    (problem,) = listed["problems"]
+    assert problem.startswith("condition 1 (command_line): this pattern could take very long")
+    assert "not applied until it is edited" in problem
+    fixed = admin.put(f"/api/admin/exceptions/{created['id']}", json={
+        "conditions": [{"field": "command_line", "op": "regex", "value": "rclone.*sync"}]}).json()
+    assert fixed["problems"] == [] and "rclone.*sync" in fixed["matches"]
