@@ -102,7 +102,14 @@ def test_add_and_expire_an_exception(served, admin, exceptions_removed_after):
 
 def test_an_exception_from_a_false_positive_hit(served, admin, exceptions_removed_after):
     hit = hostile_hit(served)
-    page = admin.open(served.root + f"admin#exception-from-hit-{hit['id']}", "exceptions")
+    # The analyst tab offers an administrator the way from a false positive to the prefilled form.
+    page = admin.open(served.root + f"index#hit-{hit['id']}", "hit")
+    page.fill("#triage-reason", "the red team's test")
+    page.click('button[data-action="false_positive"]')
+    page.wait_for_selector("#hit-detail >> text=false positive by admin")
+    page.click("#exception-offer a")
+    admin.wait("exceptions")
+    assert page.url.endswith(f"admin#exception-from-hit-{hit['id']}")
     page.wait_for_selector("#exception-form")
     values = [v.input_value() for v in page.locator('#exception-form .ew-condition [name="value"]').all()]
     assert hit["username"] in values and "10.9.9.9" in values       # a probe is a value, never markup
