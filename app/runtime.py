@@ -18,7 +18,7 @@ from .pipeline.enrich import Enricher
 from .pipeline.exceptions import ExceptionFilter, ExceptionPushDown
 from .pipeline.offenses import OffenseDispatcher
 from .pipeline.run import RuleRunner, RunSummary, wall_clock_ms
-from .qradar.ariel import ArielSearch
+from .qradar.ariel import ArielSearch, InFlight
 from .qradar.client import QRadarClient
 from .qradar.errors import ConfigurationError
 from .qradar.platform import get_platform
@@ -47,7 +47,8 @@ class Runtime:
         self.store = Store(config.db_path or self.platform.store_path("exfilwatch.db"))
         self.rules = rules if rules is not None else load_rules()
         self.clock = clock
-        self.client = QRadarClient(self.platform, self.console_token, version=config.api_version,
+        self.inflight = InFlight()   # every Ariel search this process runs, for a shutdown to cancel
+        self.client = QRadarClient(self.platform, self.console_token, version=config.api_version or None,
                                    retries=config.request_retries)
         self.exceptions = ExceptionRepository(self.store.db, rule_ids=self.rules)
         self.exception_filter = ExceptionFilter(self.exceptions, self.client, clock)
@@ -94,7 +95,7 @@ class Runtime:
     def new_search(self) -> ArielSearch:
         c = self.config
         return ArielSearch(self.client, page_size=c.page_size, page_bytes=c.page_bytes, initial_wait_s=c.initial_wait_s,
-                           poll_wait_s=c.poll_wait_s, timeout_s=c.search_timeout_s)
+                           poll_wait_s=c.poll_wait_s, timeout_s=c.search_timeout_s, inflight=self.inflight)
 
     def event_columns(self) -> list[str]:
         cached = self._columns
@@ -151,6 +152,15 @@ class Runtime:
             return self.runner.run_scheduled(self.effective_rule(rule_id))
         finally:
             lock.release()
+
+    def wait_idle(self, timeout_s: float) -> bool:
+        """Waits until no rule is running (each run holds its rule's lock); False when time ran out."""
+        deadline = time.monotonic() + timeout_s
+        for lock in self._rule_locks.values():
+            if not lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                return False
+            lock.release()
+        return True
 
     def purge_expired(self) -> dict:
         """Hits (and what only they needed) older than the setting retention.days (app/store/retention.py)."""

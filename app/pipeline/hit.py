@@ -56,6 +56,7 @@ class Hit:
             "process_guid": self.process_guid, "log_source_id": self.log_source_id, "qid": self.qid,
             "payload": self.payload, "fields_json": to_json(self.fields),
             "enrichment_json": to_json(self.enrichment) if self.enrichment else None,
+            "enrichment_state": self.enrichment.get("state") if self.enrichment else None,
             "risk_score": self.risk_score, "suppressed": int(self.suppressed), "exception_id": self.exception_id,
         }
 

@@ -26,6 +26,7 @@ from typing import Callable
 from .. import __version__
 from ..qradar.client import filter_string
 from ..qradar.errors import AuthenticationError, AuthorizationError, QRadarError
+from ..qradar.platform import console_address
 from ..qradar.syslog import MAX_UDP_BYTES, MessageTooLarge, SyslogError, SyslogSender, SyslogTarget, syslog_severity
 from ..store.offenses import OffenseGroups, Partition
 from .leef import MAX_VALUE_CHARS, format_leef
@@ -92,7 +93,7 @@ class OffenseSettings:
             raise OffenseSettingsError("offense settings: " + "; ".join(problems))
         settings = cls(**{k: v for k, v in value.items() if k in known})
         if not settings.host:
-            settings = replace(settings, host=(environ or {}).get("QRADAR_CONSOLE_IP") or None)
+            settings = replace(settings, host=console_address(environ or {}))
         return settings.validate()
 
     def validate(self) -> "OffenseSettings":

@@ -13,6 +13,7 @@ from typing import Callable, Iterable, Mapping
 from ..detection.aql import RenderError, Window, render
 from ..detection.rule import Rule
 from ..detection.windows import WindowPlanner
+from ..qradar.ariel import SearchInterrupted
 from ..qradar.errors import AuthenticationError, AuthorizationError, QRadarError
 from ..store import LedgerWindow, Store, StoreFullError
 from .hit import Hit, HitBuilder, MalformedRowError
@@ -167,6 +168,9 @@ class RuleRunner:
                 return ledger.split(window, [(h.start_ms, h.end_ms) for h in WindowPlanner.split(span)], rows,
                                     self.clock())
             self._process(rule, part, context)
+        except SearchInterrupted as exc:   # SIGTERM: the search is canceled; the window is owed, as planned
+            ledger.release(window.id, str(exc))
+            raise RunAborted(str(exc)) from exc
         except (AuthenticationError, AuthorizationError) as exc:
             ledger.fail(window.id, f"console refused the token: {exc}", self.clock())
             summary.windows_failed += 1

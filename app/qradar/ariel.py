@@ -38,6 +38,7 @@ called on each. An ``ArielSearch`` is cheap: use one per run, not one per thread
 """
 import math
 import re
+import threading
 import time
 
 from .errors import (MalformedResponseError, NotFoundError, QRadarError, ResultsNotReadyError, SearchCanceledError,
@@ -48,6 +49,44 @@ TERMINAL = ("COMPLETED", "ERROR", "CANCELED", "CANCELLED")
 _CONTENT_RANGE = re.compile(r"items\s+(?:\d+-\d+|\*)/(\d+)")
 # The first page is small because nothing is known yet about the size of a row.
 FIRST_PAGE_ROWS = 20
+
+
+class SearchInterrupted(Exception):
+    """The process is stopping: the search was canceled and deleted, and its window is owed again."""
+
+
+class InFlight:
+    """The Ariel searches this process has on the console, so that a shutdown (SIGTERM) can cancel and
+    delete them at once from the signal-handling thread instead of waiting for a poll to come back."""
+
+    def __init__(self):
+        self.stop = threading.Event()
+        self._ids = set()
+        self._lock = threading.Lock()
+
+    def add(self, search_id):
+        with self._lock:
+            self._ids.add(search_id)
+
+    def discard(self, search_id):
+        with self._lock:
+            self._ids.discard(search_id)
+
+    def cancel_all(self, client):
+        """Stops new searches and cancels and deletes the running ones; returns their ids. Never raises."""
+        self.stop.set()
+        with self._lock:
+            ids = sorted(self._ids)
+        for search_id in ids:
+            path = f"{SEARCHES}/{search_id}"
+            try:
+                client.request("POST", path, params={"status": "CANCELED"}, expected=(200, 202), idempotent=True)
+                client.request("DELETE", path, expected=(200, 202, 204))
+            except NotFoundError:
+                pass
+            except Exception as error:   # shutting down: log and go on with the others
+                client.platform.log(f"could not cancel Ariel search {search_id} at shutdown: {error}", "WARNING")
+        return ids
 
 
 class _Search:
@@ -73,7 +112,8 @@ class ArielSearch:
     MIN_POLL_INTERVAL_S = 1.0
 
     def __init__(self, client, *, page_size=1000, page_bytes=4_000_000, initial_wait_s=1.0, poll_wait_s=10,
-                 timeout_s=600, max_recreates=2, clock=time.monotonic, sleep=time.sleep, on_restart=None):
+                 timeout_s=600, max_recreates=2, clock=time.monotonic, sleep=time.sleep, on_restart=None,
+                 inflight=None):
         if page_size < 1 or page_bytes < 1:
             raise ValueError("page_size and page_bytes must be at least 1")
         self.client = client
@@ -86,6 +126,7 @@ class ArielSearch:
         self.max_recreates = max_recreates
         self.on_restart = on_restart
         self.restarts = 0
+        self.inflight = inflight
         self._clock = clock
         self._sleep = sleep
 
@@ -97,6 +138,7 @@ class ArielSearch:
                 yield from self._run_once(aql)
                 return
             except SearchNotFoundError as error:
+                self._check_stop()   # deleted by a shutdown, not vanished: do not submit it again
                 if self.restarts >= self.max_recreates:
                     self._log(f"Ariel search vanished again after {self.restarts} restarts; giving up: {error}",
                               "ERROR")
@@ -126,7 +168,12 @@ class ArielSearch:
         finally:
             self._discard(search)
 
+    def _check_stop(self):
+        if self.inflight is not None and self.inflight.stop.is_set():
+            raise SearchInterrupted("the app is stopping: the Ariel search was canceled and its window is owed")
+
     def _submit(self, aql):
+        self._check_stop()
         # Sending the POST again after a dropped connection is allowed (idempotent=True): the
         # worst case is one orphan search the console expires by itself, far better than a
         # missed window.
@@ -134,12 +181,15 @@ class ArielSearch:
                                         expected=(200, 201), idempotent=True).data
         if not isinstance(body.get("search_id"), str) or not body["search_id"]:
             raise MalformedResponseError("search created without a search_id", method="POST", path=SEARCHES)
+        if self.inflight is not None:
+            self.inflight.add(body["search_id"])
         return _Search(body, self._clock() + self.timeout_s)
 
     def _wait(self, search):
         """Returns once the search is COMPLETED; raises for ERROR, CANCELED and timeout."""
         first = True
         while search.status not in TERMINAL:
+            self._check_stop()
             remaining = search.deadline - self._clock()
             if remaining <= 0:
                 progress = search.body.get("progress")
@@ -156,6 +206,7 @@ class ArielSearch:
             reply = self.client.request_json("GET", f"{SEARCHES}/{search.id}", headers={"Prefer": f"wait={wait_s}"},
                                              expected=(200, 206), timeout=wait_s + 30)
             search.update(reply.data)
+            self._check_stop()   # a shutdown canceled it while this poll was held
             if search.status not in TERMINAL and self._clock() - asked_at < self.MIN_POLL_INTERVAL_S:
                 self._sleep(min(self.MIN_POLL_INTERVAL_S, max(search.deadline - self._clock(), 0)))
 
@@ -170,6 +221,7 @@ class ArielSearch:
     def _pages(self, search):
         start, total, size = 0, None, min(self.page_size, FIRST_PAGE_ROWS)
         while total is None or start < total:
+            self._check_stop()
             rng = f"items={start}-{start + size - 1}"
             try:
                 reply = self.client.request_json("GET", f"{SEARCHES}/{search.id}/results",
@@ -204,6 +256,8 @@ class ArielSearch:
 
     def _discard(self, search):
         """Cancel (if still running) and delete; never raises, so it cannot hide the real error."""
+        if self.inflight is not None:
+            self.inflight.discard(search.id)
         if search.gone:
             return
         path = f"{SEARCHES}/{search.id}"

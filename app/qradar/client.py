@@ -12,6 +12,7 @@ retried with full-jitter exponential back-off; one that will not (401, 403, 404,
 import ipaddress
 import json as _json
 import random as _random
+import threading
 import time
 from collections import namedtuple
 from urllib.parse import quote
@@ -26,8 +27,35 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 # A garbled success body is usually a proxy hiccup; more than this many retries of it is a real bug.
 MAX_MALFORMED_RETRIES = 2
 
+# The API versions this app was written and checked against, per IBM's table from 20.0 (7.5.0 UP6; UP7, the
+# oldest release the 4.x base image installs on, offers 21.0, 20.0, 19.0) to 27.0 (UP14). The client uses the
+# newest of them that the console offers.
+KNOWN_API_VERSIONS = ("20.0", "21.0", "22.0", "23.0", "24.0", "25.0", "26.0", "27.0")
+
 JsonReply = namedtuple("JsonReply", "status data headers")
 JsonReply.__doc__ = "A decoded answer: HTTP status, JSON body, response headers."
+
+
+def negotiate_version(offered, known=KNOWN_API_VERSIONS):
+    """The newest API version both the console (its ``GET api/help/versions`` list) and the app know,
+    preferring one the console has not deprecated; raises ConfigurationError when they share none."""
+    usable = {str(v.get("version")): bool(v.get("deprecated")) for v in offered
+              if isinstance(v, dict) and not v.get("removed")}
+    common = sorted((v for v in known if v in usable), key=_version_key)
+    current = [v for v in common if not usable[v]]
+    if current or common:
+        return (current or common)[-1]
+    raise ConfigurationError(
+        f"the console offers API versions {', '.join(sorted(usable, key=_version_key)) or 'none'} and this app "
+        f"knows {', '.join(known)}: none in common (set EXFILWATCH_API_VERSION to force one)",
+        method="GET", path="api/help/versions")
+
+
+def _version_key(version):
+    try:
+        return tuple(int(p) for p in version.split("."))
+    except ValueError:
+        return (0,)
 
 
 def filter_string(value):
@@ -58,17 +86,41 @@ class QRadarClient:
     forwards that user's SEC cookie.
     """
 
-    def __init__(self, platform, token_provider, *, version="20.0", retries=4, backoff_base=0.5,
+    def __init__(self, platform, token_provider, *, version=None, retries=4, backoff_base=0.5,
                  backoff_max=30, timeout=60, sleep=time.sleep, random=_random.random):
         self.platform = platform
         self.token_provider = token_provider
-        self.version = version
+        self._version = version           # None: negotiated with the console on the first call
+        self._version_lock = threading.Lock()
         self.retries = retries
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self.timeout = timeout
         self._sleep = sleep
         self._random = random
+
+    def with_options(self, **options):
+        """A client like this one (same platform, token and API version once known) with other settings,
+        e.g. ``retries=0, timeout=2`` for calls made while shutting down."""
+        settings = dict(version=self._version, retries=self.retries, backoff_base=self.backoff_base,
+                        backoff_max=self.backoff_max, timeout=self.timeout, sleep=self._sleep, random=self._random)
+        settings.update(options)
+        return QRadarClient(self.platform, self.token_provider, **settings)
+
+    @property
+    def version(self):
+        """The API version every call names: the one configured, else the newest one both the console
+        offers and the app knows (``GET api/help/versions``, asked once, without a Version header: the
+        one call that cannot name a version before knowing which exist)."""
+        if self._version is None:
+            with self._version_lock:
+                if self._version is None:
+                    offered = self._send("GET", "api/help/versions", None, None, None, None, (200,), None, True,
+                                         lambda r: self._decode(r, list, "GET", "api/help/versions"),
+                                         versioned=False)
+                    self._version = negotiate_version(offered)
+                    self.platform.log(f"QRadar API version {self._version} (negotiated with the console)", "INFO")
+        return self._version
 
     # -- the one way out ---------------------------------------------------
     def request(self, method, path, *, params=None, headers=None, json=None, data=None,
@@ -99,15 +151,17 @@ class QRadarClient:
         return self.request_json("GET", path, params=params, headers=headers, shape=shape,
                                  expected=expected).data
 
-    def _send(self, method, path, params, headers, json, data, expected, timeout, idempotent, decode):
+    def _send(self, method, path, params, headers, json, data, expected, timeout, idempotent, decode,
+              versioned=True):
         method = method.upper()
         path = path.lstrip("/")
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
+        version = self.version if versioned else None   # negotiated (with its own retries) before this call
         unavailable_tries = malformed_tries = 0
         while True:
             try:
-                response = self._send_once(method, path, params, headers, json, data, timeout)
+                response = self._send_once(method, path, params, headers, json, data, timeout, version)
                 if response.status_code not in expected:
                     raise error_from_response(response, method=method, path=path)
                 return decode(response)
@@ -134,8 +188,10 @@ class QRadarClient:
             delay = max(delay, min(retry_after, self.backoff_max))
         return delay
 
-    def _send_once(self, method, path, params, headers, json, data, timeout):
-        sent_headers = {"Version": self.version, "Accept": "application/json"}
+    def _send_once(self, method, path, params, headers, json, data, timeout, version):
+        sent_headers = {"Accept": "application/json"}
+        if version is not None:
+            sent_headers["Version"] = version
         if self.token_provider is not None:
             token = self.token_provider()
             if not token:

@@ -19,25 +19,50 @@ from .errors import ConfigurationError
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "EXCEPTION", "CRITICAL")
 
+# Where a QRadar container may find the console's CA when REQUESTS_CA_BUNDLE does not name one.
+QRADAR_PKI = "/etc/qradar_pki"
+CONSOLE_CERT = "consolecert.pem"     # in the app's store
+
+
+def console_ca(environ, store_dir, *, pki=QRADAR_PKI):
+    """What to verify the console's TLS certificate against: REQUESTS_CA_BUNDLE (the platform sets it),
+    else the console's CA mounted at /etc/qradar_pki or store/consolecert.pem, else None (requests' certifi
+    roots). Never "do not verify": that is only QRADAR_TLS_INSECURE, outside the container."""
+    for candidate in (environ.get("REQUESTS_CA_BUNDLE"), pki, os.path.join(store_dir, CONSOLE_CERT)):
+        if candidate and (candidate == environ.get("REQUESTS_CA_BUNDLE") or os.path.exists(candidate)):
+            return candidate
+    return None
+
+
+def console_address(environ):
+    """QRADAR_CONSOLE_IP as a socket wants it: an IPv6 literal comes in brackets ("[fd00::1]"), as qpylib
+    strips them before using it as a syslog host."""
+    address = (environ.get("QRADAR_CONSOLE_IP") or "").strip()
+    if address.startswith("[") and address.endswith("]"):
+        address = address[1:-1]
+    return address or None
+
 
 class QpylibPlatform:
     """Delegates to qpylib. Only constructible where qpylib is importable (the container)."""
 
     name = "qpylib"
 
-    def __init__(self):
+    def __init__(self, environ=None):
         from qpylib import qpylib  # noqa: F401  (ImportError here means: not in a container)
 
         self._qpylib = qpylib
         self._log_lock = threading.Lock()
         self._log_ready = False
+        env = os.environ if environ is None else environ
+        self.verify = console_ca(env, qpylib.get_store_path()) or True
 
     def rest(self, method, path, *, params=None, headers=None, json=None, data=None, timeout=60):
-        # qpylib builds https://{QRADAR_CONSOLE_FQDN}/{path}, verifies against the console's
-        # CA, honours QRADAR_REST_PROXY and, when SEC_ADMIN_TOKEN is set, sends it as SEC
-        # whatever we pass (documented in docs/qradar-client.md).
+        # qpylib builds https://{QRADAR_CONSOLE_FQDN}/{path}, honours QRADAR_REST_PROXY and, when
+        # SEC_ADMIN_TOKEN is set, sends it as SEC whatever we pass (docs/qradar-client.md). It hands
+        # `verify` to requests as given: name the console's CA explicitly where the platform mounts one.
         return self._qpylib.REST(method.upper(), path.lstrip("/"), headers=dict(headers or {}),
-                                 params=params, json_body=json, data=data, timeout=timeout)
+                                 params=params, json_body=json, data=data, timeout=timeout, verify=self.verify)
 
     def user_rest(self, method, path, *, sec, params=None, headers=None, timeout=15):
         """A call as the signed-in user with their own SEC session, sent directly: qpylib.REST would
@@ -63,7 +88,9 @@ class QpylibPlatform:
                     try:
                         self._qpylib.log("ExfilWatch logging ready", "DEBUG")
                     except RuntimeError:  # qpylib raises this until create_log() was called
-                        self._qpylib.create_log()
+                        # False: no syslog handler, so app log lines stay in store/log and never become
+                        # QRadar events (qpylib's default sends each one to QRADAR_CONSOLE_IP:514).
+                        self._qpylib.create_log(False)
                     self._log_ready = True
         self._qpylib.log(msg, level)
 
@@ -107,7 +134,8 @@ class AdapterPlatform:
 
     - REST to ``https://{QRADAR_CONSOLE_FQDN}/{path}`` (the FQDN may carry ``:port``).
       ``QRADAR_CONSOLE_SCHEME=http`` allows plain HTTP for a local stand-in only (warned).
-    - TLS verified against ``REQUESTS_CA_BUNDLE`` (else requests' certifi roots).
+    - TLS verified against ``REQUESTS_CA_BUNDLE``, else the console CA the platform mounts
+      (``/etc/qradar_pki``, ``store/consolecert.pem``), else requests' certifi roots.
       Verification is switched off only by ``insecure_tls=True`` or
       ``QRADAR_TLS_INSECURE=true``, and that is logged as an error on start.
     - ``QRADAR_REST_PROXY`` proxies https like qpylib; ``SEC_ADMIN_TOKEN``, when set,
@@ -140,7 +168,7 @@ class AdapterPlatform:
 
         if insecure_tls is None:
             insecure_tls = _truthy(env.get("QRADAR_TLS_INSECURE"))
-        ca_bundle = env.get("REQUESTS_CA_BUNDLE") or None
+        ca_bundle = console_ca(env, self._store_root)
         if insecure_tls:
             self.verify = False
             self.log("TLS CERTIFICATE VERIFICATION IS OFF (QRADAR_TLS_INSECURE): anyone on the path to "
@@ -239,6 +267,6 @@ class AdapterPlatform:
 def get_platform(environ=None):
     """qpylib's platform inside a QRadar container, the adapter everywhere else."""
     try:
-        return QpylibPlatform()
+        return QpylibPlatform(environ)
     except ImportError:
         return AdapterPlatform(environ)

@@ -91,14 +91,15 @@ class EnrichmentRepository:
     def save_enrichment(self, hit_id: int, enrichment: dict, risk_score: int | None, *, now_ms: int,
                         suppressed: bool | None = None, exception_id: int | None = None) -> None:
         """Replaces a stored hit's enrichment and risk score (and, when given, its suppression by an
-        exception) in one transaction; the enrichment state follows (a generated column). A hit still
-        partial has its attempt counted."""
+        exception) in one transaction, with the enrichment state copied out of it. A hit still partial has its
+        attempt counted."""
         with self.db.transaction() as conn:
             destination_ip = conn.execute("SELECT destination_ip FROM hits WHERE id = ?", (hit_id,)).fetchone()
             browse = facets({"destination_ip": destination_ip[0] if destination_ip else None}, enrichment)
-            conn.execute(f"UPDATE hits SET enrichment_json = ?, risk_score = ?, "
+            conn.execute(f"UPDATE hits SET enrichment_json = ?, enrichment_state = ?, risk_score = ?, "
                          f"{', '.join(c + ' = ?' for c in FACET_COLUMNS)} WHERE id = ?",
-                         (json.dumps(enrichment, sort_keys=True), risk_score, *facet_values(browse), hit_id))
+                         (json.dumps(enrichment, sort_keys=True), enrichment.get("state"), risk_score,
+                          *facet_values(browse), hit_id))
             if suppressed is not None:
                 conn.execute("UPDATE hits SET suppressed = ?, exception_id = ? WHERE id = ?",
                              (int(suppressed), exception_id if suppressed else None, hit_id))

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 SORTS = {"time": "event_time_ms", "risk": "risk_score", "rule": "rule_id", "host": "source_ip",
          "user": "username", "tool": "tool", "destination": "destination", "status": "status"}
 NULLABLE = frozenset({"risk_score", "source_ip", "username", "tool", "destination"})
+NOCASE_COLUMNS = frozenset({"tool", "destination", "host_name"})   # declared COLLATE NOCASE (0005)
 TRIAGE_STATES = ("new", "acknowledged", "false_positive", "escalated")
 MAX_TEXT = 200
 
@@ -79,7 +80,7 @@ class HitFilter:
         if self.user:
             add(f"{eq}username = ? COLLATE NOCASE", self.user)
         if self.tool:
-            add(f"{eq}tool = ?", self.tool)
+            add(f"{eq}tool = ? COLLATE NOCASE", self.tool)
         if self.destination:
             add(f"({eq}destination = ? OR {eq}destination_ip = ?)", self.destination, self.destination)
         if self.statuses:
@@ -141,7 +142,10 @@ def _segments(column: str, descending: bool, after: tuple | None) -> list[tuple[
             raise QueryError("cursor does not fit this sort order (reload the first page)")
         segs = [(f"{null_seg} AND {rest_of_group}", tail)]
         return segs if descending else segs + [(values_seg, [])]
-    segs = [(f"{column} = ? AND {rest_of_group}", [value, *tail]), (f"{column} {less} ?", [value])]
+    # The collation spelled out on the equality: SQLite 3.26 (the console's) otherwise does not see that the
+    # pinned NOCASE column leaves the index in ORDER BY order, and sorts every match in a temporary B-tree.
+    equal = f"{column} = ? COLLATE NOCASE" if column in NOCASE_COLUMNS else f"{column} = ?"
+    segs = [(f"{equal} AND {rest_of_group}", [value, *tail]), (f"{column} {less} ?", [value])]
     return segs + [(null_seg, [])] if descending and nullable else segs
 
 

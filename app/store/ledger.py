@@ -23,7 +23,7 @@ OPEN_STATUSES = ("pending", "running", "failed")
 HIT_COLUMNS = (
     "identity", "rule_id", "event_time_ms", "source_ip", "destination_ip", "destination_port", "username",
     "event_id", "process_image", "command_line", "process_guid", "log_source_id", "qid", "payload",
-    "fields_json", "enrichment_json", "risk_score", "suppressed", "exception_id",
+    "fields_json", "enrichment_json", "enrichment_state", "risk_score", "suppressed", "exception_id",
 )
 
 
@@ -94,6 +94,12 @@ class Ledger:
         with self.db.transaction() as conn:
             conn.execute("UPDATE windows SET status = 'running', attempts = attempts + 1, started_ms = ?, "
                          "reason = NULL WHERE id = ?", (now_ms, window_id))
+
+    def release(self, window_id: int, reason: str) -> None:
+        """A window whose search was stopped (the app is shutting down) is owed again, untouched."""
+        with self.db.transaction() as conn:
+            conn.execute("UPDATE windows SET status = 'pending', reason = ? WHERE id = ? AND status = 'running'",
+                         (reason, window_id))
 
     def fail(self, window_id: int, reason: str, now_ms: int) -> None:
         with self.db.transaction() as conn:

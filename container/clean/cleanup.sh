@@ -1,4 +1,5 @@
 #!/bin/bash
-# Called on SIGTERM: give the scheduler its stop signal so a running window's transaction finishes or rolls
-# back cleanly (the ledger makes either safe) before the container is killed 10 s later.
-supervisorctl stop exfilwatch-scheduler >/dev/null 2>&1 || true
+# Run by the platform on SIGTERM; the container is killed 10 s later. Stopping the scheduler program makes
+# it cancel and delete its Ariel searches in flight and leave their windows owed in the ledger
+# (app/scheduler.py); the bound keeps this script inside the 10 s even if supervisord does not answer.
+timeout 9 supervisorctl stop exfilwatch-scheduler >/dev/null 2>&1 || true

@@ -26,14 +26,14 @@ class SimStartError(RuntimeError):
 
 class SimProcess:
     def __init__(self, events=None, profile=None, token=None, tls_dir=None, latency_ms=None, regex_mode=None,
-                 retention_s=None, faults=None, extra_args=(), start_timeout=60.0, empty=False):
+                 retention_s=None, faults=None, extra_args=(), start_timeout=60.0, empty=False, release=None):
         """`empty=True` starts with no events (an empty file) instead of the bundled dataset."""
         self.events = events
         self.profile = profile
         self.token = token
         self.tls_dir = tls_dir
         self.options = {"--latency-ms": latency_ms, "--regex-mode": regex_mode, "--retention-s": retention_s,
-                        "--faults": faults}
+                        "--faults": faults, "--release": release}
         self.extra_args = list(extra_args)
         self.start_timeout = start_timeout
         self.empty = empty

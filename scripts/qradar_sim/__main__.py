@@ -25,6 +25,8 @@ def parse_args(argv):
                         help="MATCHES/IMATCHES: whole-value match (full) or search (substring)")
     parser.add_argument("--retention-s", type=float, default=86400, help="search results lifetime")
     parser.add_argument("--faults", help="JSON list of faults to arm at start")
+    parser.add_argument("--release", help="answer to the API versions of this QRadar release, e.g. 7.5.0-UP10 "
+                        "(releases.py); default: every version from 12.0 to 20.0")
     return parser.parse_args(argv)
 
 
@@ -36,7 +38,8 @@ def main(argv=None):
 
     try:
         console = Console(profile=args.profile, token=args.token, latency_ms=args.latency_ms,
-                          regex_mode=args.regex_mode, retention_s=args.retention_s)
+                          regex_mode=args.regex_mode, retention_s=args.retention_s,
+                          release=args.release)
     except ValueError as exc:
         print(f"[qradar-sim] {exc}", file=sys.stderr)
         return 2

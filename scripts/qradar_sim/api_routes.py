@@ -40,7 +40,20 @@ def _required(req, name):
 # ---- system -------------------------------------------------------------------------------------
 @api.add("GET", "/api/system/about")
 def about(req):
-    return Reply(200, ABOUT)
+    release = req.console.api_versions.release
+    if release is None:
+        return Reply(200, ABOUT)
+    return Reply(200, dict(ABOUT, external_version=release.split("-")[0],
+                           release_name=f"{release.replace('-UP', ' UpdatePackage ')} (qradar-sim)"))
+
+
+@api.add("GET", "/api/help/versions")
+def help_versions(req):
+    override = req.console.config.versions   # POST /sim/config {"versions": [...]}: exactly these, all current
+    if override:
+        return _listed(req, [{"id": n, "version": v, "deprecated": False, "removed": False, "root_resource_ids": []}
+                             for n, v in enumerate(sorted(override, key=float), start=1)])
+    return _listed(req, req.console.api_versions.listing())
 
 
 # ---- ariel --------------------------------------------------------------------------------------

@@ -20,10 +20,6 @@ from .routing import Reply, Request
 from .tls import serve_over_tls
 from .users import SERVICE
 
-LATEST_VERSION = "20.0"
-# API versions a 7.5 console answers to (older ones are long removed); anything else is a 422.
-SUPPORTED_VERSIONS = {"12.0", "12.1", "13.0", "13.1", "14.0", "15.0", "15.1", "16.0", "17.0", "18.0", "19.0",
-                      "20.0"}
 LOGGED_HEADERS = ("Version", "Range", "Prefer", "Accept", "Content-Type")
 
 
@@ -165,11 +161,14 @@ class ConsoleRequestHandler(BaseHTTPRequestHandler):
         return user
 
     def _check_version(self, console):
+        # Which versions are accepted: the console's release (--release; releases.py), or the list a test set
+        # with POST /sim/config {"versions": [...]}.
+        versions = console.api_versions
+        supported = set(console.config.versions) if console.config.versions else versions.accepted
         raw = self.headers.get("Version")
         if raw is None:
-            return LATEST_VERSION
+            return max(supported, key=float) if console.config.versions else versions.latest
         version = _normalized_version(raw)
-        supported = set(console.config.versions or SUPPORTED_VERSIONS)
         if version not in supported:
             raise ApiError(422, CODE_BAD_VERSION, f"Version {raw!r} is not a supported API version.",
                            f"Supported versions: {', '.join(sorted(supported, key=float))}")

@@ -30,7 +30,7 @@ class SimConfig:
         self.regex_mode = regex_mode
         self.retention_s = retention_s
         self.column_types = column_types
-        self.versions = None            # API versions offered; None = server.SUPPORTED_VERSIONS
+        self.versions = None            # API versions offered; None = the release's (releases.py)
 
     def update(self, changes):
         if not isinstance(changes, dict):
@@ -80,18 +80,20 @@ class RequestLog:
 
 class Console:
     def __init__(self, profile="seed", token="qradar-sim-token", latency_ms=300, regex_mode="full",
-                 retention_s=86400):
+                 retention_s=86400, release=None):
         # The engine is imported here, not at module level, so the engine-free modules stay usable alone.
         from .aql import AqlError, compile_query
         from .catalog import Catalog
         from .eventstore import EventStore
         from .profiles import PROFILES, column_types, event_columns
+        from .releases import ApiVersions
 
         if profile not in PROFILES:
             raise ValueError(f"unknown profile {profile!r} (known: {', '.join(PROFILES)})")
         if regex_mode not in REGEX_MODES:
             raise ValueError(f"regex_mode must be one of {', '.join(REGEX_MODES)}")
         chosen = PROFILES[profile]
+        self.api_versions = ApiVersions(release)
         self.config = SimConfig(profile, token, latency_ms, regex_mode, retention_s, column_types(chosen))
         self.event_columns = event_columns(chosen)
         self.catalog = Catalog.from_file()

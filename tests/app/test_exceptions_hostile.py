@@ -200,7 +200,7 @@ def test_migration_makes_stored_bare_users_explicit(tmp_path):
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path)
     for migration in MIGRATIONS[:4]:
-        for statement in migration.split(";"):
+        for statement in migration.sql.split(";"):
             if statement.strip():
                 conn.execute(statement)
     conn.execute("PRAGMA user_version = 4")

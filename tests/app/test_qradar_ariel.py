@@ -23,7 +23,7 @@ def page(rows, first, total):
 def make(*answers, **options):
     clock = FakeClock()
     platform = ScriptedPlatform(*answers)
-    client = QRadarClient(platform, lambda: "tok", sleep=clock.sleep, random=lambda: 0.5)
+    client = QRadarClient(platform, lambda: "tok", version="20.0", sleep=clock.sleep, random=lambda: 0.5)
     ariel = ArielSearch(client, clock=clock, sleep=clock.sleep, **options)
     return ariel, platform, clock
 

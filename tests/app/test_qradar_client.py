@@ -11,7 +11,7 @@ from tests.app.qradar_fakes import ScriptedPlatform, console_error, response
 def make(*answers, retries=4, token="tok", rand=lambda: 1.0):
     platform = ScriptedPlatform(*answers)
     sleeps = []
-    client = QRadarClient(platform, (lambda: token) if token is not ... else None, retries=retries,
+    client = QRadarClient(platform, (lambda: token) if token is not ... else None, version="20.0", retries=retries,
                           backoff_base=0.5, backoff_max=30, sleep=sleeps.append, random=rand)
     return client, platform, sleeps
 
@@ -28,14 +28,14 @@ def test_sends_sec_version_and_accept():
 def test_token_is_asked_for_on_every_call():
     tokens = iter(["first", "second"])
     platform = ScriptedPlatform(response(200, {}), response(200, {}))
-    client = QRadarClient(platform, lambda: next(tokens))
+    client = QRadarClient(platform, lambda: next(tokens), version="20.0")
     client.about(), client.about()
     assert [c["headers"]["SEC"] for c in platform.calls] == ["first", "second"]
 
 
 def test_no_token_provider_sends_no_sec_so_the_platform_can_forward_the_users_cookie():
     platform = ScriptedPlatform(response(200, {}))
-    QRadarClient(platform, None).about()
+    QRadarClient(platform, None, version="20.0").about()
     assert "SEC" not in platform.calls[0]["headers"]
 
 

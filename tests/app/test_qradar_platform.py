@@ -159,7 +159,8 @@ def test_get_platform_prefers_qpylib_when_importable(tmp_path, monkeypatch):
     fake = types.SimpleNamespace(
         REST=lambda *a, **k: calls.append((a, k)) or "response",
         get_store_path=lambda *parts: os.path.join("/opt/app-root/store", *parts),
-        log=lambda msg, level: calls.append(("log", msg, level)), create_log=lambda: None)
+        log=lambda msg, level: calls.append(("log", msg, level)),
+        create_log=lambda *a: calls.append(("create_log", a)))
     package = types.ModuleType("qpylib")
     package.qpylib = fake
     monkeypatch.setitem(sys.modules, "qpylib", package)
@@ -168,7 +169,76 @@ def test_get_platform_prefers_qpylib_when_importable(tmp_path, monkeypatch):
     assert isinstance(platform, QpylibPlatform)
     assert platform.rest("get", "/api/system/about", headers={"SEC": "t"}, timeout=5) == "response"
     assert calls[0] == (("GET", "api/system/about"), {"headers": {"SEC": "t"}, "params": None, "json_body": None,
-                                                        "data": None, "timeout": 5})
+                                                        "data": None, "timeout": 5, "verify": platform.verify})
     assert platform.store_path("x") == "/opt/app-root/store/x"
     platform.log("hi", "warning")
     assert calls[-1] == ("log", "hi", "WARNING")
+
+
+def fake_qpylib(monkeypatch, store, logs):
+    """A stand-in for the base image's qpylib module: records what the platform asks of it."""
+    state = {"ready": False}
+
+    def log(msg, level):
+        if not state["ready"]:
+            raise RuntimeError("create_log() first")
+        logs.append((msg, level))
+
+    def create_log(syslog_enabled=True):
+        state["ready"] = True
+        logs.append(("create_log", syslog_enabled))
+    fake = types.SimpleNamespace(REST=lambda *a, **k: k, get_store_path=lambda *p: os.path.join(store, *p),
+                                 log=log, create_log=create_log)
+    package = types.ModuleType("qpylib")
+    package.qpylib = fake
+    monkeypatch.setitem(sys.modules, "qpylib", package)
+    monkeypatch.setitem(sys.modules, "qpylib.qpylib", fake)
+
+
+def test_inside_the_container_app_logs_never_become_qradar_events(tmp_path, monkeypatch):
+    logs = []
+    fake_qpylib(monkeypatch, str(tmp_path), logs)
+    platform = QpylibPlatform({})
+    platform.log("first", "INFO")
+    platform.log("second", "ERROR")
+    # create_log(False): file log in store/log only, no syslog handler to QRADAR_CONSOLE_IP:514
+    assert logs[0] == ("create_log", False) and logs[-2:] == [("first", "INFO"), ("second", "ERROR")]
+    assert sum(1 for entry in logs if entry[0] == "create_log") == 1
+
+
+def test_the_console_ca_the_platform_provides_is_what_rest_verifies_against(tmp_path, monkeypatch):
+    from app.qradar.platform import console_ca
+    store = tmp_path / "store"
+    store.mkdir()
+    pki = tmp_path / "qradar_pki"
+    assert console_ca({}, str(store), pki=str(pki)) is None
+    (store / "consolecert.pem").write_text("pem")
+    assert console_ca({}, str(store), pki=str(pki)) == str(store / "consolecert.pem")
+    pki.mkdir()
+    assert console_ca({}, str(store), pki=str(pki)) == str(pki)
+    assert console_ca({"REQUESTS_CA_BUNDLE": "/ca.pem"}, str(store), pki=str(pki)) == "/ca.pem"
+    fake_qpylib(monkeypatch, str(store), [])
+    assert QpylibPlatform({"REQUESTS_CA_BUNDLE": "/ca.pem"}).rest("GET", "api/x")["verify"] == "/ca.pem"
+    assert QpylibPlatform({}).rest("GET", "api/x")["verify"] in (str(store / "consolecert.pem"), "/etc/qradar_pki")
+
+
+def test_the_adapter_finds_the_console_cert_in_the_store_and_verifies_with_it(start_sim, tmp_path):
+    from urllib.parse import urlsplit
+    sim = start_sim(empty=True, tls_dir=str(tmp_path / "tls"))
+    app_root = tmp_path / "app"
+    (app_root / "store").mkdir(parents=True)
+    env = {"QRADAR_CONSOLE_FQDN": urlsplit(sim.url).netloc, "APP_ROOT": str(app_root), "SEC_ADMIN_TOKEN": sim.token}
+    with pytest.raises(requests.exceptions.SSLError):   # certifi's roots do not know the console's CA
+        AdapterPlatform(env).rest("GET", "api/system/about")
+    (app_root / "store" / "consolecert.pem").write_bytes(open(sim.ca_path, "rb").read())
+    assert AdapterPlatform(env).rest("GET", "api/system/about").status_code == 200
+
+
+@pytest.mark.parametrize("given, expected", [("[fd00::5]", "fd00::5"), ("fd00::5", "fd00::5"),
+                                             ("10.1.2.3", "10.1.2.3"), (" [::1] ", "::1"), ("", None)])
+def test_an_ipv6_console_ip_in_brackets_is_a_usable_address(given, expected):
+    from app.pipeline.offenses import OffenseSettings
+    from app.qradar.platform import console_address
+    assert console_address({"QRADAR_CONSOLE_IP": given}) == expected
+    if expected:
+        assert OffenseSettings.from_value({}, environ={"QRADAR_CONSOLE_IP": given}).host == expected

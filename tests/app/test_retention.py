@@ -98,7 +98,7 @@ def test_the_setting_decides_and_a_bad_value_falls_back_to_the_default(store, ol
 def test_retention_is_one_scheduled_job():
     runtime = SimpleNamespace(enabled_rules=lambda: [], enricher=SimpleNamespace(retry_partial=lambda **_: 0),
                               offenses=SimpleNamespace(dispatch=lambda: None), purge_expired=lambda: {},
-                              apply_settings=lambda: None)
+                              apply_settings=lambda: None, config=SimpleNamespace(offense_interval_s=60))
     jobs = {job.id: job for job in build_scheduler(runtime).get_jobs()}
     assert jobs["retention"].func is runtime.purge_expired
     assert jobs["retention"].trigger.interval.total_seconds() == 3600

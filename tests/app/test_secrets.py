@@ -88,7 +88,7 @@ def _store_at_version(path, version, setup_sql=()):
     from app.store.db import MIGRATIONS
     conn = sqlite3.connect(path)
     for migration in MIGRATIONS[:version]:
-        for statement in migration.split(";"):
+        for statement in migration.sql.split(";"):
             if statement.strip():
                 conn.execute(statement)
     conn.execute(f"PRAGMA user_version = {version}")

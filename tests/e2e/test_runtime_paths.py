@@ -172,8 +172,8 @@ def test_a_populated_store_of_an_older_version_is_migrated_with_everything_kept(
     migrations = load_migrations()
     assert len(migrations) >= 4
     old = sqlite3.connect(old_path)
-    for script in migrations[:3]:
-        old.executescript(script)
+    for migration in migrations[:3]:
+        old.executescript(migration.sql)
     old.execute("PRAGMA user_version = 3")
     old_columns = [r[1] for r in old.execute("PRAGMA table_info(hits)")]
     kept = [c for c in columns if c in old_columns]

@@ -1,7 +1,8 @@
--- Enrichment. The state ('complete' or 'partial') is read out of the enrichment JSON by a generated
--- column: the ledger writes a window's hits without knowing about enrichment, and the state can never
--- disagree with the JSON the UI shows. Partial hits are indexed for the re-enrichment job.
-ALTER TABLE hits ADD COLUMN enrichment_state TEXT GENERATED ALWAYS AS (json_extract(enrichment_json, '$.state')) VIRTUAL;
+-- Enrichment. The state ('complete' or 'partial') is copied out of the enrichment JSON by the code that
+-- writes it (the hit's row, save_enrichment), so that the base image's SQLite 3.26 (no generated columns,
+-- JSON1 not guaranteed) can run it. Partial hits are indexed for the re-enrichment job.
+-- Stores of release 00064f7 had a generated column here instead: app/store/upgrade.py converts them.
+ALTER TABLE hits ADD COLUMN enrichment_state TEXT;
 CREATE INDEX hits_enrichment_partial ON hits(enrichment_state, id) WHERE enrichment_state = 'partial';
 -- Answers of slow or rate-limited console lookups (asset by IP, reverse DNS), kept for a time limit.
 -- value_json NULL means the console answered "nothing known", which is worth caching too.
