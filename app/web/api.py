@@ -27,7 +27,7 @@ def summary():
     rt = runtime()
     counts = rt.store.hits.counts()
     # Run errors can quote the rendered AQL (admin-only data): the run health page says what failed instead.
-    runs = [{k: v for k, v in run.items() if k != "error"} for run in rt.store.ledger.runs(limit=10)]
+    runs = [health.public_run(run) for run in rt.store.ledger.runs(limit=10)]
     return jsonify(counts | {"runs": runs})
 
 
