@@ -13,6 +13,7 @@ import time
 from .config import AppConfig
 from .detection.aql import RenderError
 from .detection.rule import Rule, load_rules
+from .pipeline.analysis import CommandLineAnalysis
 from .pipeline.enrich import Enricher
 from .pipeline.exceptions import ExceptionFilter, ExceptionPushDown
 from .pipeline.offenses import OffenseDispatcher
@@ -52,10 +53,11 @@ class Runtime:
         self.enricher = Enricher(self.client, EnrichmentRepository(self.store.db), self.store.settings, clock,
                                  rule_for=lambda rule_id: self.rules.get(rule_id), search_factory=self.new_search,
                                  fields_for=self.fields_for, after_retry=[self.exception_filter])
-        # Order matters: exceptions read the enrichment (tool, destination host, asset); pushed-down exceptions
+        self.analysis = CommandLineAnalysis(self.store.settings)
+        # Order matters: the analyzer decides first (nothing it drops is enriched); exceptions read the enrichment (tool, destination host, asset); pushed-down exceptions
         # are counted last so that every suppressed event is accounted for.
         self.runner = RuleRunner(self.store, self.new_search, self.fields_for, clock=clock,
-                                 processors=[self.enricher, self.exception_filter, self.push_down.count, *processors],
+                                 processors=[self.analysis, self.enricher, self.exception_filter, self.push_down.count, *processors],
                                  exclusions_for=self.push_down.exclusions,
                                  max_windows_per_run=config.max_windows_per_run)
         self.offenses = OffenseDispatcher(self.store, self.client, clock=clock, environ=self.environ,

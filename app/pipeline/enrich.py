@@ -115,6 +115,9 @@ class Enricher:
         tool = tool_identity(image, original)
         credentials = find_credentials(command_line)
         enrichment: dict = {"attack": _attack(rule), "tool": tool}
+        for key, value in (hit.enrichment or {}).items():   # what earlier processors added (the analysis)
+            if key not in OWN_KEYS:
+                enrichment.setdefault(key, value)
         enrichment["process"] = {
             "guid": hit.process_guid,
             "command_line": credentials.masked_command_line,

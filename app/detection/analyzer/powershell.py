@@ -1,0 +1,399 @@
+"""PowerShell: the host's own arguments (-Command, -EncodedCommand and their prefixes), then the script,
+read as PowerShell binds it: cmdlet aliases, parameters by exact name, alias or unambiguous prefix, any of the
+dash look-alikes, `-Name:value`, positional parameters; .NET upload members (WebClient, WinSCP's assembly,
+SmtpClient) including member names built from string concatenation; variables assigned once and used later.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+
+from . import webdav
+from .destination import parse_url, scheme_encrypted
+from .grammar import load
+from .pstokens import DASHES, Group, Tok, statements, tokenize, walk
+from .verdict import Verdict
+
+MAX_ENCODED_DEPTH = 3
+
+
+def _grammar():
+    return load("powershell")
+
+
+# -- the host's command line --------------------------------------------------------------------------
+def host_parameter(word: str) -> str | None:
+    """`-enc`, `/E`, `–ec` -> EncodedCommand; None when it is no host parameter."""
+    if len(word) < 2 or (word[0] not in DASHES and word[0] != "/"):
+        return None
+    key = word[1:].lower()
+    for name, spec in _grammar()["host_parameters"].items():
+        if key in (a.lower() for a in spec.get("aliases", ())):
+            return name
+        if name.lower().startswith(key) and len(key) >= len(spec["shortest"]):
+            return name
+    return None
+
+
+def decode_encoded(value: str) -> str | None:
+    try:
+        raw = base64.b64decode(value.strip() + "=" * (-len(value.strip()) % 4), validate=False)
+        return raw.decode("utf-16-le")
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None
+
+
+def analyze_host(argv: list[str], windows_powershell: bool, native, depth: int = 0) -> list[Verdict]:
+    """argv of powershell.exe/pwsh.exe -> verdicts of the script it runs."""
+    specs = _grammar()["host_parameters"]
+    i, script, via = 1, None, []
+    while i < len(argv):
+        name = host_parameter(argv[i])
+        if name is None:                    # the first non-parameter starts the command (Windows PowerShell)
+            script = " ".join(argv[i:])
+            break
+        takes = specs[name]["takes"]
+        if takes == "rest":
+            if name == "File":
+                return []                  # a script file's content is not on the command line
+            script = " ".join(argv[i + 1:])
+            via.append(f"{argv[i]} (-Command)")
+            break
+        if takes == "value":
+            value = argv[i + 1] if i + 1 < len(argv) else ""
+            if name == "EncodedCommand":
+                decoded = decode_encoded(value) if depth < MAX_ENCODED_DEPTH else None
+                if decoded is None:
+                    return []
+                found = analyze_script(decoded, windows_powershell, native, depth + 1)
+                for verdict in found:
+                    verdict.via.insert(0, f"{argv[i]} (-EncodedCommand, UTF-16LE base64, decoded)")
+                return found
+            i += 2
+            continue
+        i += 1
+    if not script:
+        return []
+    found = analyze_script(script, windows_powershell, native, depth)
+    for verdict in found:
+        verdict.via[:0] = via
+    return found
+
+
+# -- binding ----------------------------------------------------------------------------------------------
+def resolve_cmdlet(name: str, windows_powershell: bool) -> str | None:
+    key = name.lower()
+    for cmdlet, spec in _grammar()["cmdlets"].items():
+        aliases = list(spec.get("aliases", ()))
+        if windows_powershell:
+            aliases += spec.get("aliases_windows_powershell", ())
+        if key == cmdlet.lower() or key in (a.lower() for a in aliases):
+            return cmdlet
+    return None
+
+
+def resolve_parameter(spec: dict, written: str) -> str | None:
+    """Exact name or alias, else the one declared parameter the prefix names (declared parameters win over
+    common ones); None for an unknown or ambiguous name (PowerShell refuses to run the command then)."""
+    key = written.lower()
+    declared = {p.lower(): p for p in (*spec.get("parameters", ()), *spec.get("switches", ()))}
+    declared.update({a.lower(): p for a, p in spec.get("parameter_aliases", {}).items()})
+    common = {c.lower(): c for c in _grammar()["common_parameters"]}
+    if key in declared:
+        return declared[key]
+    if key in common:
+        return common[key]
+    hits = {p for k, p in declared.items() if k.startswith(key)}
+    if len(hits) == 1:
+        return hits.pop()
+    if not hits:
+        common_hits = {p for k, p in common.items() if k.startswith(key)}
+        return common_hits.pop() if len(common_hits) == 1 else None
+    return None
+
+
+def bind(spec: dict, args: list) -> tuple[dict, list]:
+    """-> ({parameter: item or True}, evidence)."""
+    bound, evidence, positional = {}, [], []
+    switches = {s.lower() for s in spec.get("switches", ())}
+    i = 0
+    while i < len(args):
+        item = args[i]
+        i += 1
+        if isinstance(item, Tok) and item.kind == "param":
+            name = resolve_parameter(spec, item.value)
+            if name is None:
+                evidence.append((item.text, "not a parameter of this command, or an ambiguous prefix"))
+                return {}, evidence
+            if name.lower() in switches:
+                bound[name] = True
+                if ":" in item.text and i < len(args):
+                    bound[name] = not (isinstance(args[i], Tok) and args[i].value.lower() in ("false", "$false"))
+                    i += 1
+                evidence.append((item.text, f"-{name} (switch)"))
+                continue
+            if i >= len(args) or (isinstance(args[i], Tok) and args[i].kind == "param" and ":" not in item.text):
+                return {}, evidence + [(item.text, f"-{name} without a value: the command would not run")]
+            value, i = _value(args, i)
+            bound[name] = value
+            evidence.append((f"{item.text} {_show(value)}", f"-{name}"))
+        else:
+            positional.append(item)
+    for item in positional:
+        free = [p for p in spec.get("positions", ()) if p not in bound]
+        if not free:
+            break
+        bound[free[0]] = item
+        evidence.append((_show(item), f"-{free[0]} (by position)"))
+    return bound, evidence
+
+
+def _value(args: list, i: int):
+    """One argument value: an item and the member accesses chained to it ([IO.File]::ReadAllBytes(...))."""
+    items = [args[i]]
+    i += 1
+    while i + 1 < len(args) and isinstance(args[i], Tok) and args[i].kind == "op" and args[i].value in (".", "::"):
+        items += args[i:i + 2]
+        i += 2
+        if i < len(args) and isinstance(args[i], Group) and args[i].open == "(":
+            items.append(args[i])
+            i += 1
+    return (items[0] if len(items) == 1 else Group("(", items, " ".join(x.text for x in items))), i
+
+
+def _show(item) -> str:
+    return item.text if len(item.text) <= 200 else item.text[:200] + "..."
+
+
+# -- the script ----------------------------------------------------------------------------------------
+class Script:
+    def __init__(self, text: str, windows_powershell: bool):
+        self.root = tokenize(text)
+        self.windows_powershell = windows_powershell
+        self.groups = list(walk(self.root))
+        self.statements = [s for g in self.groups for s in statements(g)]
+        g = _grammar()
+        self.readers = {r.lower() for r in g["file_readers"]}
+        self.variables, self.settings = {}, {}
+        for st in self.statements:
+            if len(st) >= 3 and _is(st[0], "var") and _is(st[1], "op", "="):
+                self.variables[st[0].value] = st[2:]
+            elif len(st) >= 5 and _is(st[0], "var") and _is(st[1], "op", ".") and _is(st[3], "op", "="):
+                self.settings[st[2].value.lower()] = st[4:]
+            elif len(st) >= 3 and _is(st[0], "word") and _is(st[1], "op", "="):
+                self.settings[st[0].value.lower()] = st[2:]
+        self.words = {t.value.lower() for g in self.groups for t in g.items if isinstance(t, Tok)}
+
+    def text_of(self, item, depth: int = 0) -> str | None:
+        """A literal value: a string or word, a variable holding one, or strings joined with +."""
+        if isinstance(item, Tok):
+            if item.kind in ("str", "word", "num"):
+                return item.value
+            if item.kind == "var" and item.value in ("true", "false", "null"):
+                return "$" + item.value
+            if item.kind == "var" and depth < 4 and item.value in self.variables:
+                return self.concat(self.variables[item.value], depth + 1)
+            return None
+        if isinstance(item, Group) and item.open == "(":
+            return self.concat(item.items, depth + 1)
+        return None
+
+    def concat(self, items: list, depth: int = 0) -> str | None:
+        parts = []
+        for index, item in enumerate(items):
+            if index % 2:
+                if not _is(item, "op", "+"):
+                    return None
+                continue
+            text = self.text_of(item, depth)
+            if text is None:
+                return None
+            parts.append(text)
+        return "".join(parts) if parts else None
+
+    def carries_file(self, item, depth: int = 0) -> bool:
+        """Reads a file (Get-Content, ReadAllBytes, Get-Item ...) directly or through a variable."""
+        if isinstance(item, Tok):
+            if item.kind == "var" and depth < 4 and item.value in self.variables:
+                return any(self.carries_file(x, depth + 1) for x in self.variables[item.value])
+            return item.kind in ("word",) and item.value.lower() in self.readers
+        if isinstance(item, Group):
+            return any(self.carries_file(x, depth + 1) for x in item.items) if depth < 8 else False
+        return False
+
+    def is_form(self, item, depth: int = 0) -> bool:
+        if isinstance(item, Group):
+            return item.open == "@{"
+        if isinstance(item, Tok) and item.kind == "var" and depth < 4 and item.value in self.variables:
+            return any(self.is_form(x, depth + 1) for x in self.variables[item.value][:1])
+        return False
+
+
+def _is(item, kind: str, value: str | None = None) -> bool:
+    return isinstance(item, Tok) and item.kind == kind and (value is None or item.value == value)
+
+
+def analyze_script(text: str, windows_powershell: bool, native, depth: int = 0) -> list[Verdict]:
+    script = Script(text, windows_powershell)
+    found: list[Verdict] = []
+    for st in script.statements:
+        found += _commands(script, st, native, depth)
+        found += _member_calls(script, st)
+    return found
+
+
+def _commands(script: Script, st: list, native, depth: int) -> list[Verdict]:
+    start = 2 if len(st) > 2 and _is(st[0], "var") and _is(st[1], "op", "=") else 0
+    if start >= len(st) or not _is(st[start], "word"):
+        return []
+    name, args = st[start].value, st[start + 1:]
+    cmdlet = resolve_cmdlet(name, script.windows_powershell)
+    if cmdlet is None:
+        argv = [name] + [a.value if isinstance(a, Tok) and a.kind == "str" else a.text for a in args]
+        return native(argv, depth + 1) if native else []
+    spec = _grammar()["cmdlets"][cmdlet]
+    bound, evidence = bind(spec, args)
+    evidence.insert(0, (name, f"{cmdlet}" + ("" if name.lower() == cmdlet.lower() else " (alias)")))
+    reader = {"Invoke-WebRequest": _web, "Invoke-RestMethod": _web, "Start-BitsTransfer": _bits,
+              "Send-MailMessage": _mail, "Copy-Item": _copy_item}[cmdlet]
+    verdict = reader(script, bound, evidence)
+    if verdict:
+        verdict.tool = f"powershell:{cmdlet}"
+        return [verdict]
+    return []
+
+
+def _url_verdict(script, item, channel, evidence, default_scheme="http") -> Verdict | None:
+    text = script.text_of(item) if item is not None else None
+    url = parse_url(text, default_scheme) if text else None
+    if url is None:
+        return Verdict("", channel, text, None, None, None, evidence)
+    return Verdict("", channel, text, url.host, url.scheme, scheme_encrypted(url.scheme), evidence)
+
+
+def _web(script, bound, evidence) -> Verdict | None:
+    method = script.text_of(bound["Method"]) if "Method" in bound else None
+    method = method or (script.text_of(bound["CustomMethod"]) if "CustomMethod" in bound else None)
+    uploads = [m.lower() for m in _grammar()["upload_http_methods"]]
+    if "Form" in bound:
+        channel = "form"
+    elif "InFile" in bound:
+        channel = "file"
+    elif "Body" in bound and (script.carries_file(bound["Body"]) or script.is_form(bound["Body"])):
+        channel = "form" if script.is_form(bound["Body"]) else "body-file"
+    else:
+        return None
+    if channel != "form" and (method is None or method.lower() not in uploads):
+        if "Method" in bound and method is None:
+            evidence.append(("-Method", "not a literal: weighed as an upload"))
+        else:
+            return None     # GET/HEAD: Windows PowerShell refuses a body, or sends it as the query string
+    return _url_verdict(script, bound.get("Uri"), channel, evidence)
+
+
+def _bits(script, bound, evidence) -> Verdict | None:
+    kind = script.text_of(bound["TransferType"]) if "TransferType" in bound else None
+    if not kind or kind.lower() not in ("upload", "uploadreply"):
+        return None
+    return _url_verdict(script, bound.get("Destination"), "bits", evidence)
+
+
+def _mail(script, bound, evidence) -> Verdict | None:
+    server = script.text_of(bound["SmtpServer"]) if "SmtpServer" in bound else None
+    ssl = bound.get("UseSsl") is True
+    return Verdict("", "mail", server, (server or "").lower() or None, "smtp+tls" if ssl else "smtp", ssl, evidence)
+
+
+def _copy_item(script, bound, evidence) -> Verdict | None:
+    source = script.text_of(bound["Path"]) if "Path" in bound else None
+    target = script.text_of(bound["Destination"]) if "Destination" in bound else None
+    return webdav.copy_verdict(source, target, evidence)
+
+
+def _member_calls(script: Script, st: list) -> list[Verdict]:
+    g = _grammar()
+    uploads = {k.lower() for k in g["upload_methods"] if not k.startswith("_")}
+    winscp = {m.lower() for m in g["winscp_methods"]}
+    mail = {m.lower() for m in g["mail_methods"]}
+    found = []
+    for i in range(len(st) - 2):
+        if not (_is(st[i], "op", ".") or _is(st[i], "op", "::")):
+            continue
+        member, call = st[i + 1], st[i + 2]
+        if not (isinstance(call, Group) and call.open == "("):
+            continue
+        name = script.text_of(member) if not _is(member, "word") else member.value
+        if not name:
+            continue
+        written = f"{member.text}{call.text}"[:200]
+        args = _split_args(call.items)
+        how = "member name built by concatenation" if isinstance(member, Group) else "member call"
+        if name.lower() in uploads:
+            target = args[0][0] if args and args[0] else None
+            verdict = _url_verdict(script, target, "webclient", [(written, f"WebClient.{name} ({how}): sends to its first argument")])
+            verdict.tool = "powershell:WebClient"
+            found.append(verdict)
+        elif name.lower() in winscp and "winscp" in " ".join(script.words):
+            if name.lower() == "synchronizedirectories" and args and "remote" not in args[0][-1].text.lower() \
+                    and "both" not in args[0][-1].text.lower():
+                continue
+            found.append(_winscp_assembly(script, written, name))
+        elif name.lower() in mail and any("smtpclient" in w for w in script.words):
+            found.append(_smtp_client(script, written))
+    return found
+
+
+def _split_args(items: list) -> list[list]:
+    out, current = [], []
+    for item in items:
+        if _is(item, "op", ","):
+            out.append(current)
+            current = []
+        else:
+            current.append(item)
+    if current:
+        out.append(current)
+    return out
+
+
+def _setting(script, name):
+    items = script.settings.get(name)
+    if not items:
+        return None
+    return script.text_of(items[0]) if len(items) == 1 else " ".join(getattr(x, "value", "") or x.text for x in items)
+
+
+def _winscp_assembly(script, written, name) -> Verdict:
+    host = _setting(script, "hostname")
+    protocol = (_setting(script, "protocol") or "sftp").lower()
+    protocol = protocol.rsplit(":", 1)[-1].rsplit(".", 1)[-1].strip() or "sftp"
+    secure = (_setting(script, "ftpsecure") or "").lower()
+    webdav_secure = (_setting(script, "webdavsecure") or "").lower()
+    encrypted = {"sftp": True, "scp": True, "s3": True}.get(protocol)
+    if protocol == "ftp":
+        encrypted = "explicit" in secure or "implicit" in secure
+    elif protocol == "webdav":
+        encrypted = "true" in webdav_secure
+    evidence = [(written, f"WinSCP .NET assembly Session.{name}: upload"),
+                (f"HostName = {host}", "destination"), (f"Protocol = {protocol}", "protocol")]
+    return Verdict("powershell:WinSCP.Session", "winscp-assembly", host, (host or "").lower() or None,
+                   protocol + ("+tls" if encrypted and protocol in ("ftp", "webdav") else ""), encrypted, evidence)
+
+
+def _smtp_client(script, written) -> Verdict:
+    host = _setting(script, "host")
+    for group in script.groups:
+        for i, item in enumerate(group.items):
+            if isinstance(item, Tok) and item.value.lower().endswith("smtpclient") and i + 1 < len(group.items):
+                nxt = group.items[i + 1]
+                if isinstance(nxt, Group):
+                    args = _split_args(nxt.items)
+                    host = host or (script.text_of(args[0][0]) if args and args[0] else None)
+                elif isinstance(nxt, Tok) and nxt.kind == "param" and i + 2 < len(group.items):
+                    host = host or script.text_of(group.items[i + 2])
+                elif isinstance(nxt, Tok) and nxt.kind in ("str", "word", "var"):
+                    host = host or script.text_of(nxt)
+    ssl = (_setting(script, "enablessl") or "").lower() in ("$true", "true")
+    evidence = [(written, "SmtpClient send"), (f"EnableSsl = {ssl}", "TLS" if ssl else "no TLS")]
+    return Verdict("powershell:SmtpClient", "mail", host, (host or "").lower() or None,
+                   "smtp+tls" if ssl else "smtp", ssl, evidence)
