@@ -75,6 +75,11 @@ SCENARIO_HOSTS = [
      "Critical", True),
     ("fp-3", "SRV-BUILD-01", "10.10.3.223", "svc_build", "DevOps Team", "DevOps", "High", True),
     ("fp-4", "WS-SOC-003", "10.20.3.224", "nfischer", "Nina Fischer", "Security Operations", "High", False),
+] + [
+    # issue 12's families (scenarios/variants.py): one host each, in subnets no background host uses
+    (f"v-{n}", f"WS-VAR-{n:03d}", f"10.20.{4 + (n - 1) // 30}.{221 + (n - 1) % 30}", f"vuser{n:02d}",
+     f"Variant User {n}", ("Finance", "Engineering", "Sales", "Legal")[n % 4], "Medium", n % 3 == 0)
+    for n in range(1, 37)
 ]
 
 # Internal servers that background traffic goes to; they are assets but send no Windows logs.

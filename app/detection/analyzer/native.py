@@ -348,7 +348,7 @@ def cmd(argv, dispatch, depth):
                 found.append(Verdict(stem, "sftp", words[-1], host, "sftp", True,
                                      [(" ".join(previous), f"sftp batch fed by the pipe: {verb}"),
                                       (words[-1], "remote destination")]))
-        if fed_from:
+        if fed_from and fed_from.strip('"').lower() not in _tools()["tls_pipes"]["empty_inputs"]:
             verdict = tls_pipe(words, fed_from, written)
             if verdict:
                 found.append(verdict)
