@@ -52,7 +52,8 @@ def dispatch(argv: list[str], depth: int, tool: str | None = None, windows_power
     if stem == "cmd":
         return native.cmd(argv, lambda words, d: dispatch(words, d), depth)
     reader = _readers().get(stem)
-    verdict = reader(argv) if reader else None
+    # A renamed binary is read as the tool it is (its PE original file name), whatever argv[0] says.
+    verdict = reader([stem] + argv[1:]) if reader else None
     return [verdict] if verdict else []
 
 

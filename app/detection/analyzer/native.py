@@ -90,8 +90,8 @@ def bitsadmin(argv):
     i = low.index(g["transfer"]) + 2           # skip the job name
     kind, rest = None, []
     while i < len(argv):
-        if low[i] in g["upload_types"] or low[i] in g["download_types"]:
-            kind = low[i]
+        if low[i].startswith("/") and kind is None and not rest and low[i] not in g["valued"] + g["flags"]:
+            kind = low[i]                      # the transfer type: /download, /upload, /upload-reply
         elif low[i] in g["valued"]:
             i += 1
         elif not low[i] in g["flags"]:
@@ -99,8 +99,9 @@ def bitsadmin(argv):
         i += 1
     if kind not in g["upload_types"] or len(rest) < 2:
         return None
-    evidence = [(f"{argv[low.index(g['transfer'])]} ... {kind}", "BITS upload job"), (rest[-2], "remote URL")]
-    return _url_verdict("bitsadmin", "bits", rest[-2], evidence)
+    # bitsadmin /transfer <name> [<type>] [/priority <p>] [/ACLFlags <f>] [/DYNAMIC] <remote URL> <local name>
+    evidence = [(f"{argv[low.index(g['transfer'])]} ... {kind}", "BITS upload job"), (rest[0], "remote URL")]
+    return _url_verdict("bitsadmin", "bits", rest[0], evidence)
 
 
 def certreq(argv):
@@ -194,7 +195,7 @@ def rclone(argv):
         return None
     command = positionals[0].lower()
     source, target = (None, positionals[1]) if command == "rcat" else (positionals[1], positionals[-1])
-    if _remote(target) is None or (source and _remote(source)):
+    if not _is_remote(target) or (source and _is_remote(source)):
         return None
     remote = target.split(":", 2)
     backend = remote[1].split(",")[0].lower() if target.startswith(":") else None
@@ -209,6 +210,11 @@ def rclone(argv):
         encrypted = True if any(f in flags for f in g["tls_flags"]) else None
     evidence = [(command, "rclone transfer command"), (target, f"remote destination ({backend or 'named remote'})")]
     return Verdict("rclone", "rclone", target, (host or "").lower() or None, backend or "remote", encrypted, evidence)
+
+
+def _is_remote(arg: str) -> bool:
+    """An rclone remote: `name:path` or a connection string `:backend[,k=v]:path` (not a drive letter)."""
+    return arg.startswith(":") or _remote(arg) is not None
 
 
 def winscp(argv):
@@ -273,7 +279,12 @@ def runtime(argv, kind):
         return None
     url = _first_url(code)
     evidence = [(sends, f"{kind}: sends a request"), (reads, "reads a local file"), (url or "?", "destination")]
-    return _url_verdict(kind, "script", url, evidence) if url else None
+    if url:
+        return _url_verdict(kind, "script", url, evidence)
+    # No URL literal (a host given to a client class): plain FTP clients say so by name.
+    plain = any(m in lowered for m in markers["plaintext_markers"]) and \
+        not any(m in lowered for m in markers["tls_markers"])
+    return Verdict(kind, "script", None, None, "ftp" if plain else None, False if plain else None, evidence)
 
 
 def _first_url(code: str) -> str | None:

@@ -15,6 +15,8 @@ from .pstokens import DASHES, Group, Tok, statements, tokenize, walk
 from .verdict import Verdict
 
 MAX_ENCODED_DEPTH = 3
+MAX_VERDICTS = 16          # enough to show what a script does; bounds the work on crafted scripts
+RESOLVE_BUDGET = 20000     # variable look-ups per script: `$b = $a + $a + ...` chains cannot explode
 
 
 def _grammar():
@@ -54,8 +56,6 @@ def analyze_host(argv: list[str], windows_powershell: bool, native, depth: int =
             break
         takes = specs[name]["takes"]
         if takes == "rest":
-            if name == "File":
-                return []                  # a script file's content is not on the command line
             script = " ".join(argv[i + 1:])
             via.append(f"{argv[i]} (-Command)")
             break
@@ -115,7 +115,7 @@ def resolve_parameter(spec: dict, written: str) -> str | None:
 def bind(spec: dict, args: list) -> tuple[dict, list]:
     """-> ({parameter: item or True}, evidence)."""
     bound, evidence, positional = {}, [], []
-    switches = {s.lower() for s in spec.get("switches", ())}
+    switches = {s.lower() for s in (*spec.get("switches", ()), *_grammar()["common_switches"])}
     i = 0
     while i < len(args):
         item = args[i]
@@ -146,6 +146,19 @@ def bind(spec: dict, args: list) -> tuple[dict, list]:
         bound[free[0]] = item
         evidence.append((_show(item), f"-{free[0]} (by position)"))
     return bound, evidence
+
+
+def enum_value(parameter: str, written: str | None) -> str | None:
+    """An enum parameter's value as PowerShell converts it: case-insensitive, any unambiguous prefix."""
+    if written is None:
+        return None
+    values = _grammar()["enums"].get(parameter)
+    if not values:
+        return written
+    key = written.strip().lower()
+    exact = [v for v in values if v.lower() == key]
+    hits = exact or [v for v in values if key and v.lower().startswith(key)]
+    return hits[0] if len(hits) == 1 else None
 
 
 def _value(args: list, i: int):
@@ -183,9 +196,18 @@ class Script:
             elif len(st) >= 3 and _is(st[0], "word") and _is(st[1], "op", "="):
                 self.settings[st[0].value.lower()] = st[2:]
         self.words = {t.value.lower() for g in self.groups for t in g.items if isinstance(t, Tok)}
+        self.mentions_winscp = any("winscp" in w for w in self.words)
+        self.mentions_smtp = any("smtpclient" in w for w in self.words)
+        self.budget = RESOLVE_BUDGET
+
+    def _spend(self) -> bool:
+        self.budget -= 1
+        return self.budget >= 0
 
     def text_of(self, item, depth: int = 0) -> str | None:
         """A literal value: a string or word, a variable holding one, or strings joined with +."""
+        if not self._spend():
+            return None
         if isinstance(item, Tok):
             if item.kind in ("str", "word", "num"):
                 return item.value
@@ -213,6 +235,8 @@ class Script:
 
     def carries_file(self, item, depth: int = 0) -> bool:
         """Reads a file (Get-Content, ReadAllBytes, Get-Item ...) directly or through a variable."""
+        if not self._spend():
+            return False
         if isinstance(item, Tok):
             if item.kind == "var" and depth < 4 and item.value in self.variables:
                 return any(self.carries_file(x, depth + 1) for x in self.variables[item.value])
@@ -222,6 +246,8 @@ class Script:
         return False
 
     def is_form(self, item, depth: int = 0) -> bool:
+        if not self._spend():
+            return False
         if isinstance(item, Group):
             return item.open == "@{"
         if isinstance(item, Tok) and item.kind == "var" and depth < 4 and item.value in self.variables:
@@ -237,9 +263,11 @@ def analyze_script(text: str, windows_powershell: bool, native, depth: int = 0) 
     script = Script(text, windows_powershell)
     found: list[Verdict] = []
     for st in script.statements:
+        if len(found) >= MAX_VERDICTS:
+            break
         found += _commands(script, st, native, depth)
         found += _member_calls(script, st)
-    return found
+    return found[:MAX_VERDICTS]
 
 
 def _commands(script: Script, st: list, native, depth: int) -> list[Verdict]:
@@ -272,8 +300,6 @@ def _url_verdict(script, item, channel, evidence, default_scheme="http") -> Verd
 
 
 def _web(script, bound, evidence) -> Verdict | None:
-    method = script.text_of(bound["Method"]) if "Method" in bound else None
-    method = method or (script.text_of(bound["CustomMethod"]) if "CustomMethod" in bound else None)
     uploads = [m.lower() for m in _grammar()["upload_http_methods"]]
     if "Form" in bound:
         channel = "form"
@@ -283,16 +309,27 @@ def _web(script, bound, evidence) -> Verdict | None:
         channel = "form" if script.is_form(bound["Body"]) else "body-file"
     else:
         return None
+    method = None
+    for parameter in ("Method", "CustomMethod"):
+        if parameter not in bound:
+            continue
+        written = script.text_of(bound[parameter])
+        if written is None:
+            evidence.append((f"-{parameter}", "not a literal: weighed as an upload"))
+            method = "post"
+            break
+        method = enum_value(parameter, written)
+        if method is None:
+            return None      # no such method: PowerShell refuses to bind it
+        evidence.append((written, f"HTTP method {method}"))
+        break
     if channel != "form" and (method is None or method.lower() not in uploads):
-        if "Method" in bound and method is None:
-            evidence.append(("-Method", "not a literal: weighed as an upload"))
-        else:
-            return None     # GET/HEAD: Windows PowerShell refuses a body, or sends it as the query string
+        return None     # GET/HEAD: Windows PowerShell refuses a body, or sends it as the query string
     return _url_verdict(script, bound.get("Uri"), channel, evidence)
 
 
 def _bits(script, bound, evidence) -> Verdict | None:
-    kind = script.text_of(bound["TransferType"]) if "TransferType" in bound else None
+    kind = enum_value("TransferType", script.text_of(bound["TransferType"])) if "TransferType" in bound else None
     if not kind or kind.lower() not in ("upload", "uploadreply"):
         return None
     return _url_verdict(script, bound.get("Destination"), "bits", evidence)
@@ -317,6 +354,8 @@ def _member_calls(script: Script, st: list) -> list[Verdict]:
     mail = {m.lower() for m in g["mail_methods"]}
     found = []
     for i in range(len(st) - 2):
+        if len(found) >= MAX_VERDICTS:
+            break
         if not (_is(st[i], "op", ".") or _is(st[i], "op", "::")):
             continue
         member, call = st[i + 1], st[i + 2]
@@ -333,12 +372,12 @@ def _member_calls(script: Script, st: list) -> list[Verdict]:
             verdict = _url_verdict(script, target, "webclient", [(written, f"WebClient.{name} ({how}): sends to its first argument")])
             verdict.tool = "powershell:WebClient"
             found.append(verdict)
-        elif name.lower() in winscp and "winscp" in " ".join(script.words):
+        elif name.lower() in winscp and script.mentions_winscp:
             if name.lower() == "synchronizedirectories" and args and "remote" not in args[0][-1].text.lower() \
                     and "both" not in args[0][-1].text.lower():
                 continue
             found.append(_winscp_assembly(script, written, name))
-        elif name.lower() in mail and any("smtpclient" in w for w in script.words):
+        elif name.lower() in mail and script.mentions_smtp:
             found.append(_smtp_client(script, written))
     return found
 

@@ -164,7 +164,9 @@ def tokenize(text: str) -> Group:
         if word[0] in DASHES and len(word) > 1 and (word[1].isalpha() or word[1] == "?"):
             name, _, attached = word[1:].partition(":")
             top.items.append(Tok("param", word, name))
-            if attached:
+            if attached.startswith("$"):
+                top.items.append(Tok("var", attached, attached[1:].lower()))
+            elif attached:
                 top.items.append(Tok("word", attached, attached))
         elif word[0].isdigit() and word.replace(".", "").isdigit():
             top.items.append(Tok("num", word, word))
