@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 PRIVATE_NETWORKS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16",
                     "fc00::/7", "fe80::/10")
-LOOPBACK = ("127.0.0.0/8", "::1/128")
 
 # scheme -> encrypted? (None: depends on the tool's other options, decided by the caller)
 SCHEMES = {
@@ -20,7 +19,6 @@ SCHEMES = {
     "davs": True, "webdavs": True, "ldaps": True, "wss": True, "s3": True,
     "http": False, "ftp": False, "ftpes": True, "smtp": False, "imap": False, "pop3": False, "tftp": False,
     "dav": False, "webdav": False, "telnet": False, "ws": False, "ldap": False, "gopher": False, "dict": False,
-    "file": None,
 }
 
 MAX_HOST = 255

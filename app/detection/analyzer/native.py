@@ -112,7 +112,7 @@ def certreq(argv):
         key = "-" + a[1:].lower() if a[:1] in "-/" else None
         if key in g["upload_verbs"]:
             verb = a
-        elif key == "-config" and i + 1 < len(argv):
+        elif key == g["destination"] and i + 1 < len(argv):
             config, i = argv[i + 1], i + 1
         elif key in g["valued"]:
             i += 1

@@ -139,10 +139,11 @@ def bind(spec: dict, args: list) -> tuple[dict, list]:
             evidence.append((f"{item.text} {_show(value)}", f"-{name}"))
         else:
             positional.append(item)
+    declared = set(spec.get("parameters", ()))
     for item in positional:
-        free = [p for p in spec.get("positions", ()) if p not in bound]
-        if not free:
-            break
+        free = [p for p in spec.get("positions", ()) if p not in bound and p in declared]
+        if not free:      # PowerShell: "A positional parameter cannot be found that accepts argument ..."
+            return {}, evidence + [(_show(item), "no positional parameter takes it: the command would not run")]
         bound[free[0]] = item
         evidence.append((_show(item), f"-{free[0]} (by position)"))
     return bound, evidence
@@ -323,26 +324,32 @@ def _web(script, bound, evidence) -> Verdict | None:
             return None      # no such method: PowerShell refuses to bind it
         evidence.append((written, f"HTTP method {method}"))
         break
-    if channel != "form" and (method is None or method.lower() not in uploads):
+    if (method is None and channel != "form") or (method is not None and method.lower() not in uploads):
         return None     # GET/HEAD: Windows PowerShell refuses a body, or sends it as the query string
     return _url_verdict(script, bound.get("Uri"), channel, evidence)
 
 
 def _bits(script, bound, evidence) -> Verdict | None:
     kind = enum_value("TransferType", script.text_of(bound["TransferType"])) if "TransferType" in bound else None
-    if not kind or kind.lower() not in ("upload", "uploadreply"):
+    if not kind or "Source" not in bound:      # -Source is mandatory: without it nothing is sent
         return None
-    return _url_verdict(script, bound.get("Destination"), "bits", evidence)
+    return _url_verdict(script, bound.get("Destination"), "bits-upload-reply" if kind == "UploadReply" else "bits",
+                        evidence)
 
 
 def _mail(script, bound, evidence) -> Verdict | None:
+    if "To" not in bound or "Subject" not in bound:     # both mandatory: PowerShell would prompt, not send
+        return None
     server = script.text_of(bound["SmtpServer"]) if "SmtpServer" in bound else None
     ssl = bound.get("UseSsl") is True
     return Verdict("", "mail", server, (server or "").lower() or None, "smtp+tls" if ssl else "smtp", ssl, evidence)
 
 
 def _copy_item(script, bound, evidence) -> Verdict | None:
-    source = script.text_of(bound["Path"]) if "Path" in bound else None
+    source = bound.get("Path") or bound.get("LiteralPath")
+    if source is None:
+        return None
+    source = script.text_of(source)
     target = script.text_of(bound["Destination"]) if "Destination" in bound else None
     return webdav.copy_verdict(source, target, evidence)
 
