@@ -179,6 +179,9 @@ def parse_rule(data: dict, source: str) -> Rule:
     if rule.fields_used - declared:
         raise RuleError(f"{source}: fields {sorted(rule.fields_used - declared)} are used but not "
                         "declared in required_fields or optional_fields")
+    if rule.analyzer_keep and not rule.subtechnique.startswith(rule.analyzer_keep):
+        raise RuleError(f"{source}: [analyzer] keep {rule.analyzer_keep} is not the technique the rule's hits claim "
+                        f"({rule.subtechnique})")
     if not any(t.expect for t in rule.tests) or all(t.expect for t in rule.tests):
         raise RuleError(f"{source}: needs at least one true-positive and one true-negative test event")
     return rule

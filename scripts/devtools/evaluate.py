@@ -16,7 +16,7 @@ from .appenv import app_runtime, hunt_all
 from .scoring import Scenario, count_events, score
 from .simproc import SimProcess
 
-CONTRACT_KEYS = ("detected", "missed", "false_positives", "recall")
+CONTRACT_KEYS = ("technique", "detected", "missed", "false_positives", "recall")
 
 
 def evaluate(events: str, scenarios_path: str, profile: str = "seed", *, setup=None) -> dict:
@@ -37,9 +37,14 @@ def evaluate(events: str, scenarios_path: str, profile: str = "seed", *, setup=N
                 errors = [f"{rule_id}: {e}" for rule_id, run in runs.items() for e in run.errors]
                 hits = runtime.store.hits.list(limit=10_000_000, suppressed=None)
                 rule_ids = [r.id for r in runtime.enabled_rules()]
+                # The ATT&CK (sub-)technique each rule's hits claim (their enrichment's attack mapping).
+                techniques = {r.id: (r.subtechnique or r.technique).split()[0] for r in runtime.enabled_rules()}
             finally:
                 runtime.store.close()
-    return {"rules": score(scenarios, hits, rule_ids, per_scenario), "scenarios": scenarios, "errors": errors}
+    scores = score(scenarios, hits, rule_ids, per_scenario)
+    for rule_id, rule_score in scores.items():
+        rule_score["technique"] = techniques[rule_id]
+    return {"rules": scores, "scenarios": scenarios, "errors": errors}
 
 
 def table(result: dict) -> str:

@@ -102,6 +102,7 @@ class Dataset:
             "log_sources": [hosts.log_source(h) for h in all_hosts],
             "assets": [hosts.asset(h) for h in all_hosts] + hosts.internal_server_assets(),
             "dns": destinations.reverse_dns(),
+            "network_hierarchy": hosts.network_hierarchy(),
         }
 
     def scenario_list(self, spans):

