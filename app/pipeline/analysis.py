@@ -8,6 +8,7 @@ hierarchy adds the console's own networks when the console offers it.
 """
 from __future__ import annotations
 
+import ipaddress
 import logging
 from typing import Callable
 
@@ -20,7 +21,6 @@ INTERNAL_SETTING = "analysis.internal"
 
 def validate_internal(value) -> list[str]:
     """Problems with an `analysis.internal` value: {"networks": [cidr], "domains": [suffix], "loopback_internal": bool}."""
-    import ipaddress
     problems = []
     if not isinstance(value, dict):
         return ["analysis.internal must be an object"]

@@ -177,8 +177,11 @@ def host_variants(script: str, windows_powershell_only=False):
         yield f"{flag} base64", f"powershell.exe -w hidden {flag} {encoded(script)}", POWERSHELL, None
     yield "renamed host", rf'C:\Users\Public\ps.exe -c "{_escape(script)}"', r"C:\Users\Public\ps.exe", "PowerShell.EXE"
     yield "cmd /c powershell", f'cmd.exe /c powershell -c "{_escape(script)}"', IMAGES["cmd"], None
+    yield "original file name '-' (unknown)", f'powershell.exe -c "{_escape(script)}"', POWERSHELL, "-"
+    yield "cmd /c cmd /c powershell", f'cmd.exe /c cmd /c powershell -c "{_escape(script)}"', IMAGES["cmd"], "Cmd.Exe"
     if not windows_powershell_only:
         yield "pwsh -Command", f'"{PWSH}" -Command "{_escape(script)}"', PWSH, None
+        yield "pwsh renamed (PE name pwsh.dll)", rf'C:\Users\Public\p.exe -c "{_escape(script)}"', r"C:\Users\Public\p.exe", "pwsh.dll"
 
 
 def _escape(script: str) -> str:

@@ -37,10 +37,15 @@ def _readers():
     return table
 
 
+def known_tools() -> set[str]:
+    return set(_readers()) | set(load("powershell")["host_images"]) | {"cmd"}
+
+
 def tool_of(image: str | None, original_file_name: str | None) -> str:
-    """The tool's name: the PE original file name's when the image was renamed, else the image's."""
+    """The tool's name: the PE original file name's when it names a tool this analyzer reads (a renamed binary
+    is still that tool), else the image's (Sysmon writes "-" for an unknown original file name)."""
     original = program_stem(original_file_name)
-    return original or program_stem(image)
+    return original if original in known_tools() else program_stem(image)
 
 
 def dispatch(argv: list[str], depth: int, tool: str | None = None, windows_powershell: bool = True) -> list[Verdict]:

@@ -173,7 +173,7 @@ def program_stem(path: str | None) -> str:
     for sep in ("\\", "/"):
         name = name.rsplit(sep, 1)[-1]
     lowered = name.lower()
-    for extension in (".exe", ".com", ".bat", ".cmd", ".ps1"):
+    for extension in (".exe", ".com", ".dll", ".bat", ".cmd", ".ps1"):   # pwsh.exe's PE name is pwsh.dll
         if lowered.endswith(extension):
             return lowered[: -len(extension)]
     return lowered

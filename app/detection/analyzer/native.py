@@ -367,7 +367,7 @@ def cmd(argv, dispatch, depth):
             verdict = copy_tool(words)
             if verdict:
                 found.append(verdict)
-        elif stem not in ("cmd",):
+        else:
             found += dispatch(words, depth + 1)
         previous = words
     for verdict in found:
