@@ -1,7 +1,8 @@
 """PowerShell: the host's own arguments (-Command, -EncodedCommand and their prefixes), then the script,
 read as PowerShell binds it: cmdlet aliases, parameters by exact name, alias or unambiguous prefix, any of the
 dash look-alikes, `-Name:value`, positional parameters; .NET upload members (WebClient, WinSCP's assembly,
-SmtpClient) including member names built from string concatenation; variables assigned once and used later.
+SmtpClient, in psmembers.py) including member names built from string concatenation; variables assigned once
+and used later (psscript.py).
 """
 from __future__ import annotations
 
@@ -9,14 +10,13 @@ import base64
 import binascii
 
 from . import webdav
-from .destination import parse_url, scheme_encrypted
 from .grammar import load
-from .pstokens import DASHES, Group, Tok, statements, tokenize, walk
+from .psmembers import MAX_VERDICTS, member_calls
+from .psscript import Script, _is, _url_verdict
+from .pstokens import DASHES, Group, Tok
 from .verdict import Verdict
 
 MAX_ENCODED_DEPTH = 3
-MAX_VERDICTS = 16          # enough to show what a script does; bounds the work on crafted scripts
-RESOLVE_BUDGET = 20000     # variable look-ups per script: `$b = $a + $a + ...` chains cannot explode
 
 
 def _grammar():
@@ -180,86 +180,6 @@ def _show(item) -> str:
 
 
 # -- the script ----------------------------------------------------------------------------------------
-class Script:
-    def __init__(self, text: str, windows_powershell: bool):
-        self.root = tokenize(text)
-        self.windows_powershell = windows_powershell
-        self.groups = list(walk(self.root))
-        self.statements = [s for g in self.groups for s in statements(g)]
-        g = _grammar()
-        self.readers = {r.lower() for r in g["file_readers"]}
-        self.variables, self.settings = {}, {}
-        for st in self.statements:
-            if len(st) >= 3 and _is(st[0], "var") and _is(st[1], "op", "="):
-                self.variables[st[0].value] = st[2:]
-            elif len(st) >= 5 and _is(st[0], "var") and _is(st[1], "op", ".") and _is(st[3], "op", "="):
-                self.settings[st[2].value.lower()] = st[4:]
-            elif len(st) >= 3 and _is(st[0], "word") and _is(st[1], "op", "="):
-                self.settings[st[0].value.lower()] = st[2:]
-        self.words = {t.value.lower() for g in self.groups for t in g.items if isinstance(t, Tok)}
-        self.mentions_winscp = any("winscp" in w for w in self.words)
-        self.mentions_smtp = any("smtpclient" in w for w in self.words)
-        self.budget = RESOLVE_BUDGET
-
-    def _spend(self) -> bool:
-        self.budget -= 1
-        return self.budget >= 0
-
-    def text_of(self, item, depth: int = 0) -> str | None:
-        """A literal value: a string or word, a variable holding one, or strings joined with +."""
-        if not self._spend():
-            return None
-        if isinstance(item, Tok):
-            if item.kind in ("str", "word", "num"):
-                return item.value
-            if item.kind == "var" and item.value in ("true", "false", "null"):
-                return "$" + item.value
-            if item.kind == "var" and depth < 4 and item.value in self.variables:
-                return self.concat(self.variables[item.value], depth + 1)
-            return None
-        if isinstance(item, Group) and item.open == "(":
-            return self.concat(item.items, depth + 1)
-        return None
-
-    def concat(self, items: list, depth: int = 0) -> str | None:
-        parts = []
-        for index, item in enumerate(items):
-            if index % 2:
-                if not _is(item, "op", "+"):
-                    return None
-                continue
-            text = self.text_of(item, depth)
-            if text is None:
-                return None
-            parts.append(text)
-        return "".join(parts) if parts else None
-
-    def carries_file(self, item, depth: int = 0) -> bool:
-        """Reads a file (Get-Content, ReadAllBytes, Get-Item ...) directly or through a variable."""
-        if not self._spend():
-            return False
-        if isinstance(item, Tok):
-            if item.kind == "var" and depth < 4 and item.value in self.variables:
-                return any(self.carries_file(x, depth + 1) for x in self.variables[item.value])
-            return item.kind in ("word",) and item.value.lower() in self.readers
-        if isinstance(item, Group):
-            return any(self.carries_file(x, depth + 1) for x in item.items) if depth < 8 else False
-        return False
-
-    def is_form(self, item, depth: int = 0) -> bool:
-        if not self._spend():
-            return False
-        if isinstance(item, Group):
-            return item.open == "@{"
-        if isinstance(item, Tok) and item.kind == "var" and depth < 4 and item.value in self.variables:
-            return any(self.is_form(x, depth + 1) for x in self.variables[item.value][:1])
-        return False
-
-
-def _is(item, kind: str, value: str | None = None) -> bool:
-    return isinstance(item, Tok) and item.kind == kind and (value is None or item.value == value)
-
-
 def analyze_script(text: str, windows_powershell: bool, native, depth: int = 0) -> list[Verdict]:
     script = Script(text, windows_powershell)
     found: list[Verdict] = []
@@ -267,7 +187,7 @@ def analyze_script(text: str, windows_powershell: bool, native, depth: int = 0) 
         if len(found) >= MAX_VERDICTS:
             break
         found += _commands(script, st, native, depth)
-        found += _member_calls(script, st)
+        found += member_calls(script, st)
     return found[:MAX_VERDICTS]
 
 
@@ -290,14 +210,6 @@ def _commands(script: Script, st: list, native, depth: int) -> list[Verdict]:
         verdict.tool = f"powershell:{cmdlet}"
         return [verdict]
     return []
-
-
-def _url_verdict(script, item, channel, evidence, default_scheme="http") -> Verdict | None:
-    text = script.text_of(item) if item is not None else None
-    url = parse_url(text, default_scheme) if text else None
-    if url is None:
-        return Verdict("", channel, text, None, None, None, evidence)
-    return Verdict("", channel, text, url.host, url.scheme, scheme_encrypted(url.scheme), evidence)
 
 
 def _web(script, bound, evidence) -> Verdict | None:
@@ -352,94 +264,3 @@ def _copy_item(script, bound, evidence) -> Verdict | None:
     source = script.text_of(source)
     target = script.text_of(bound["Destination"]) if "Destination" in bound else None
     return webdav.copy_verdict(source, target, evidence)
-
-
-def _member_calls(script: Script, st: list) -> list[Verdict]:
-    g = _grammar()
-    uploads = {k.lower() for k in g["upload_methods"] if not k.startswith("_")}
-    winscp = {m.lower() for m in g["winscp_methods"]}
-    mail = {m.lower() for m in g["mail_methods"]}
-    found = []
-    for i in range(len(st) - 2):
-        if len(found) >= MAX_VERDICTS:
-            break
-        if not (_is(st[i], "op", ".") or _is(st[i], "op", "::")):
-            continue
-        member, call = st[i + 1], st[i + 2]
-        if not (isinstance(call, Group) and call.open == "("):
-            continue
-        name = script.text_of(member) if not _is(member, "word") else member.value
-        if not name:
-            continue
-        written = f"{member.text}{call.text}"[:200]
-        args = _split_args(call.items)
-        how = "member name built by concatenation" if isinstance(member, Group) else "member call"
-        if name.lower() in uploads:
-            target = args[0][0] if args and args[0] else None
-            verdict = _url_verdict(script, target, "webclient", [(written, f"WebClient.{name} ({how}): sends to its first argument")])
-            verdict.tool = "powershell:WebClient"
-            found.append(verdict)
-        elif name.lower() in winscp and script.mentions_winscp:
-            if name.lower() == "synchronizedirectories" and args and "remote" not in args[0][-1].text.lower() \
-                    and "both" not in args[0][-1].text.lower():
-                continue
-            found.append(_winscp_assembly(script, written, name))
-        elif name.lower() in mail and script.mentions_smtp:
-            found.append(_smtp_client(script, written))
-    return found
-
-
-def _split_args(items: list) -> list[list]:
-    out, current = [], []
-    for item in items:
-        if _is(item, "op", ","):
-            out.append(current)
-            current = []
-        else:
-            current.append(item)
-    if current:
-        out.append(current)
-    return out
-
-
-def _setting(script, name):
-    items = script.settings.get(name)
-    if not items:
-        return None
-    return script.text_of(items[0]) if len(items) == 1 else " ".join(getattr(x, "value", "") or x.text for x in items)
-
-
-def _winscp_assembly(script, written, name) -> Verdict:
-    host = _setting(script, "hostname")
-    protocol = (_setting(script, "protocol") or "sftp").lower()
-    protocol = protocol.rsplit(":", 1)[-1].rsplit(".", 1)[-1].strip() or "sftp"
-    secure = (_setting(script, "ftpsecure") or "").lower()
-    webdav_secure = (_setting(script, "webdavsecure") or "").lower()
-    encrypted = {"sftp": True, "scp": True, "s3": True}.get(protocol)
-    if protocol == "ftp":
-        encrypted = "explicit" in secure or "implicit" in secure
-    elif protocol == "webdav":
-        encrypted = "true" in webdav_secure
-    evidence = [(written, f"WinSCP .NET assembly Session.{name}: upload"),
-                (f"HostName = {host}", "destination"), (f"Protocol = {protocol}", "protocol")]
-    return Verdict("powershell:WinSCP.Session", "winscp-assembly", host, (host or "").lower() or None,
-                   protocol + ("+tls" if encrypted and protocol in ("ftp", "webdav") else ""), encrypted, evidence)
-
-
-def _smtp_client(script, written) -> Verdict:
-    host = _setting(script, "host")
-    for group in script.groups:
-        for i, item in enumerate(group.items):
-            if isinstance(item, Tok) and item.value.lower().endswith("smtpclient") and i + 1 < len(group.items):
-                nxt = group.items[i + 1]
-                if isinstance(nxt, Group):
-                    args = _split_args(nxt.items)
-                    host = host or (script.text_of(args[0][0]) if args and args[0] else None)
-                elif isinstance(nxt, Tok) and nxt.kind == "param" and i + 2 < len(group.items):
-                    host = host or script.text_of(group.items[i + 2])
-                elif isinstance(nxt, Tok) and nxt.kind in ("str", "word", "var"):
-                    host = host or script.text_of(nxt)
-    ssl = (_setting(script, "enablessl") or "").lower() in ("$true", "true")
-    evidence = [(written, "SmtpClient send"), (f"EnableSsl = {ssl}", "TLS" if ssl else "no TLS")]
-    return Verdict("powershell:SmtpClient", "mail", host, (host or "").lower() or None,
-                   "smtp+tls" if ssl else "smtp", ssl, evidence)
