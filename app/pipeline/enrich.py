@@ -277,6 +277,10 @@ def _indicators(hit: Hit, enrichment: dict, command_line, process) -> list[str]:
     if tool.get("renamed"):
         phrases.append(f"renamed binary: {file_name(tool.get('image'))} is {tool.get('original_file_name')}")
     phrases += command_line_actions(command_line, tool.get("name"))
+    decided = (enrichment.get("analysis") or {}).get("decided_by")
+    if decided:     # what the command-line analyzer read (docs/rules.md)
+        phrases.append(f"{decided['channel']} upload by {decided['tool']} to {decided.get('host') or 'an unread host'}"
+                       f" ({decided.get('scheme') or 'scheme not read'}, {decided['technique']})")
     for credential in enrichment.get("credentials") or []:
         phrase = f"{credential['kind']} on the command line"
         if phrase not in phrases:

@@ -20,7 +20,7 @@ def enriched_runtime(make_runtime, sim, name, **config):
     enricher = Enricher(runtime.client, EnrichmentRepository(runtime.store.db), runtime.store.settings, runtime.clock,
                         rule_for=lambda rule_id: runtime.rules.get(rule_id), search_factory=runtime.new_search,
                         fields_for=runtime.fields_for)
-    runtime.runner.processors = [enricher]
+    runtime.runner.processors = [runtime.analysis, enricher]   # the analyzer decides first, as Runtime wires it
     return runtime, enricher
 
 
