@@ -2,6 +2,22 @@
 import pytest
 
 from devtools.simproc import SimProcess
+from tests import reliability as _reliability
+from tests.reliability import reliability  # noqa: F401  (the fixture, for every folder)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "reliability(suite, case): a case of docs/reliability.md (tests/reliability.py)")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    _reliability.record(item, outcome.get_result())
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _reliability.flush()
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from ..detection.aql import RenderError, Window, render
 from ..detection.rule import Rule
 from ..detection.windows import WindowPlanner
 from ..qradar.errors import AuthenticationError, AuthorizationError, QRadarError
-from ..store import LedgerWindow, Store
+from ..store import LedgerWindow, Store, StoreFullError
 from .hit import Hit, MalformedRowError, hits_from_rows
 
 log = logging.getLogger(__name__)
@@ -107,6 +107,8 @@ class RuleRunner:
             summary.errors.append(f"console: {exc}")
         except RenderError as exc:
             summary.errors.append(f"rule cannot be rendered: {exc}")
+        except StoreFullError as exc:   # the window's hits were rolled back: it stays owed
+            summary.errors.append(str(exc))
         ledger.finish_run(run_id, status=summary.status, done=summary.windows_done, failed=summary.windows_failed,
                           new_hits=summary.new_hits, error="; ".join(summary.errors)[:2000] or None, now_ms=self.clock())
         log.info("rule %s %s run: %s windows done, %s failed, %s new hits", rule.id, kind,
@@ -148,6 +150,7 @@ class RuleRunner:
         except MalformedRowError as exc:
             ledger.fail(window.id, f"malformed results: {exc}", self.clock())
             summary.windows_failed += 1
+            summary.errors.append(f"malformed results: {exc}")   # the run says why, after the retry too
             return []
         summary.new_hits += ledger.complete(window.id, [h.as_row() for h in hits], rows=len(rows),
                                             restarts=getattr(search, "restarts", 0),

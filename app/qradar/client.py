@@ -10,6 +10,7 @@ retried with full-jitter exponential back-off; one that will not (401, 403, 404,
 422, untrusted certificate) is raised at once as its :mod:`.errors` type.
 """
 import ipaddress
+import json as _json
 import random as _random
 import time
 from collections import namedtuple
@@ -171,8 +172,10 @@ class QRadarClient:
     @staticmethod
     def _decode(response, shape, method, path):
         try:
-            body = response.json()
-        except ValueError:
+            # JSON on the wire is UTF-8 (RFC 8259). requests would guess another charset for a body that is
+            # not, and a mis-decoded page would store altered command lines; refuse it like any garbled body.
+            body = _json.loads(response.content.decode("utf-8"))
+        except ValueError:   # UnicodeDecodeError included
             snippet = " ".join((response.text or "").split())[:120] or "<empty body>"
             raise MalformedResponseError(f"answer is not JSON: {snippet}", status=response.status_code,
                                          method=method, path=path) from None

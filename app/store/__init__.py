@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .db import Database
+from .db import Database, StoreFullError
 from .hits import Hits
 from .ledger import Ledger, LedgerWindow, to_json
 from .settings import Settings
 
-__all__ = ["Store", "LedgerWindow", "to_json"]
+__all__ = ["Store", "StoreFullError", "LedgerWindow", "to_json"]
 
 
 class Store:

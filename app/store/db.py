@@ -27,6 +27,10 @@ def load_migrations() -> tuple[str, ...]:
 MIGRATIONS = load_migrations()
 
 
+class StoreFullError(RuntimeError):
+    """A write did not fit (disk full, quota, SQLite's max_page_count); the transaction was rolled back."""
+
+
 class Database:
     def __init__(self, path: str | Path):
         self.path = str(path)
@@ -51,12 +55,18 @@ class Database:
         conn = self.connection()
         conn.execute("BEGIN IMMEDIATE")
         try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:   # SQLite has already rolled back after some errors (SQLITE_FULL)
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.OperationalError as error:
+            if getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+                raise StoreFullError(f"the app's store is full ({error}): free disk space or raise the quota "
+                                     f"of {self.path}; nothing was written, the work stays owed") from error
             raise
-        else:
-            conn.execute("COMMIT")
 
     def query(self, sql: str, params=()) -> list[sqlite3.Row]:
         return self.connection().execute(sql, params).fetchall()

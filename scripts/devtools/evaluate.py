@@ -19,10 +19,21 @@ from .simproc import SimProcess
 CONTRACT_KEYS = ("technique", "detected", "missed", "false_positives", "recall")
 
 
-def evaluate(events: str, scenarios_path: str, profile: str = "seed", *, setup=None) -> dict:
+def write_hits(hits: list[dict], path: str) -> int:
+    """Every stored hit as the tab shows it (present_hit: credentials masked), enrichment included, one JSON
+    object a line, oldest first; returns how many."""
+    from app.web.present import present_hit
+    with open(path, "w", encoding="utf-8") as out:
+        for hit in sorted(hits, key=lambda h: (h["event_time_ms"], h["id"])):
+            out.write(json.dumps(present_hit(hit), ensure_ascii=False, sort_keys=True) + "\n")
+    return len(hits)
+
+
+def evaluate(events: str, scenarios_path: str, profile: str = "seed", *, setup=None, hits_out: str | None = None) -> dict:
     """Runs the evaluation; returns {"rules": {rule_id: score}, "scenarios": [...], "errors": [...]}.
 
-    `setup(runtime)` may configure the runtime before the hunt (the exceptions of a deployment, say)."""
+    `setup(runtime)` may configure the runtime before the hunt (the exceptions of a deployment, say);
+    `hits_out` names a file for every stored hit as the tab shows it (write_hits)."""
     scenarios = [Scenario.from_json(s) for s in json.loads(Path(scenarios_path).read_text())]
     with open(events, encoding="utf-8") as handle:
         per_scenario = count_events(handle)
@@ -36,6 +47,8 @@ def evaluate(events: str, scenarios_path: str, profile: str = "seed", *, setup=N
                 runs = hunt_all(runtime, start, end + 1)
                 errors = [f"{rule_id}: {e}" for rule_id, run in runs.items() for e in run.errors]
                 hits = runtime.store.hits.list(limit=10_000_000, suppressed=None)
+                if hits_out:
+                    write_hits(hits, hits_out)
                 rule_ids = [r.id for r in runtime.enabled_rules()]
                 # The ATT&CK (sub-)technique each rule's hits claim (their enrichment's attack mapping).
                 techniques = {r.id: (r.subtechnique or r.technique).split()[0] for r in runtime.enabled_rules()}
@@ -81,11 +94,14 @@ def main(argv=None) -> int:
     parser.add_argument("--events", required=True, help="JSON Lines events (DESIGN.md format)")
     parser.add_argument("--scenarios", required=True, help="scenario labels (DESIGN.md format)")
     parser.add_argument("--profile", default="seed", help="console profile the events are written for")
+    parser.add_argument("--hits-out", metavar="FILE",
+                        help="write every stored hit, enrichment included, as the tab shows it (credentials masked), "
+                             "one JSON object a line")
     args = parser.parse_args(argv)
     for path in (args.events, args.scenarios):
         if not Path(path).is_file():
             parser.error(f"{path} does not exist")
-    result = evaluate(args.events, args.scenarios, args.profile)
+    result = evaluate(args.events, args.scenarios, args.profile, hits_out=args.hits_out)
     print(f"# {Path(args.events).name}, profile {args.profile}\n")
     print(table(result))
     for error in result["errors"]:

@@ -39,9 +39,24 @@ def add_events(req):
     return Reply(200, {"added": added, "events": len(req.console.store)})
 
 
+@admin.add("DELETE", "/sim/events")
+def discard_events(req):
+    try:
+        before = int(req.params["before"])
+    except (KeyError, ValueError):
+        return _bad("DELETE /sim/events needs before=<epoch ms>")
+    discarded = req.console.store.discard_before(before)
+    return Reply(200, {"discarded": discarded, "events": len(req.console.store)})
+
+
 @admin.add("GET", "/sim/faults")
 def list_faults(req):
     return Reply(200, req.console.faults.active())
+
+
+@admin.add("GET", "/sim/faults/fired")
+def fired_faults(req):
+    return Reply(200, req.console.faults.fired())
 
 
 @admin.add("POST", "/sim/faults")

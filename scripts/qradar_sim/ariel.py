@@ -127,24 +127,24 @@ class ArielSearches:
             if fault == "search_vanish":
                 return search, created   # answered once, never registered: every later call is 404/1002
             self._searches[search.search_id] = search
-        threading.Thread(target=self._run, args=(search, fault == "search_error"),
+        threading.Thread(target=self._run, args=(search, fault),
                          name=f"ariel-{search.search_id[:8]}", daemon=True).start()
         return search, created
 
     # ---- worker -------------------------------------------------------------------------------
-    def _run(self, search, inject_error):
+    def _run(self, search, fault):
         while not self._slots.acquire(timeout=0.05):
             if search.cancel_requested.is_set():
                 search.finish("CANCELED", rows=[])
                 return
         try:
-            self._execute(search, inject_error)
+            self._execute(search, fault)
         except Exception as exc:  # an engine failure is a search in ERROR, never a dead worker
             search.finish("ERROR", error=f"Search execution failed: {exc}")
         finally:
             self._slots.release()
 
-    def _execute(self, search, inject_error):
+    def _execute(self, search, fault):
         latency_s = max(0, self.config.latency_ms) / 1000.0
         execute_budget = latency_s * (1 - SORTING_SHARE)
         started = time.monotonic()
@@ -161,7 +161,11 @@ class ArielSearches:
             if delay > 0:
                 cancel.wait(delay)
 
-        if inject_error:
+        if fault == "search_stall":   # never finishes: EXECUTE at 0 % until someone cancels it
+            cancel.wait()
+            search.finish("CANCELED", rows=[])
+            return
+        if fault == "search_error":
             cancel.wait(execute_budget / 2)
             search.finish("ERROR", error="Ariel query server failed while executing the search (injected fault)")
             return

@@ -124,6 +124,13 @@ class EventStore:
             return added + self.add(batch)
 
     # ---- reading -----------------------------------------------------------------------------
+    def discard_before(self, start_ms: int) -> int:
+        """Forgets events older than start_ms (a long-running feed keeps the stand-in's memory bounded)."""
+        with self._lock:
+            cut = bisect_left(self._times, start_ms)
+            del self._rows[:cut], self._times[:cut]
+            return cut
+
     def __len__(self) -> int:
         return len(self._rows)
 

@@ -1,5 +1,5 @@
 """HTTP(S) server of the stand-in: routing, SEC auth, the Version header, console JSON errors,
-fault injection (status, latency, dropped connection) and the request log.
+fault injection (status, latency, dropped connection, garbage or truncated body) and the request log.
 
 Built on the stdlib ThreadingHTTPServer rather than a framework so the stand-in controls its sockets:
 a `drop` fault closes the connection without writing a byte, as a console behind a failing proxy can.
@@ -56,7 +56,8 @@ class ConsoleRequestHandler(BaseHTTPRequestHandler):
             body = b"" if reply.body is None else json.dumps(reply.body).encode("utf-8")
             content_type = "application/json;charset=UTF-8"
         self.send_response(reply.status)
-        self.send_header("Content-Type", content_type)
+        if "Content-Type" not in reply.headers:
+            self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         for name, value in reply.headers.items():
             self.send_header(name, value)
@@ -125,14 +126,21 @@ class ConsoleRequestHandler(BaseHTTPRequestHandler):
                 if fault and fault.get("latency_ms"):
                     time.sleep(fault["latency_ms"] / 1000.0)
                 if fault and fault.get("garbage") is not None:
-                    return Reply(fault["status"], raw=fault["garbage"].encode("utf-8")), template, "garbage"
+                    raw = fault["garbage"].encode(fault.get("encoding", "utf-8"))
+                    return Reply(fault["status"], raw=raw), template, "garbage"
                 if fault and fault.get("status"):
                     raise ApiError(fault["status"], fault["code"], fault.get("message"),
                                    fault.get("description"))
                 self._authorize(console)
                 self._check_version()
             request = Request(self.command, path, params, self.headers, body, found, console)
-            return route.handler(request), template, _fault_kind(fault)
+            reply = route.handler(request)
+            if fault and fault.get("truncate") is not None:   # the real answer, cut short (valid HTTP, broken JSON)
+                whole = reply.raw if reply.raw is not None else json.dumps(reply.body).encode("utf-8")
+                headers = {"Content-Type": "application/json;charset=UTF-8"} | reply.headers
+                reply = Reply(reply.status, headers=headers, raw=whole[:fault["truncate"]])
+                return reply, template, "truncate"
+            return reply, template, _fault_kind(fault)
         except ApiError as exc:
             return Reply(exc.status, exc.body()), template, _fault_kind(fault)
         except Exception as exc:  # a stand-in bug must still answer like a console: JSON 500

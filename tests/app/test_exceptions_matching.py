@@ -206,7 +206,7 @@ def test_push_down_shapes():
 
 def sim_engine(events=None):
     """The stand-in's own AQL engine (written from the console facts, not from the app)."""
-    aql = pytest.importorskip("qradar_sim.aql")
+    from qradar_sim import aql
     from qradar_sim.catalog import Catalog
     from qradar_sim.eventstore import EventStore
     from qradar_sim.profiles import PROFILES

@@ -1,11 +1,14 @@
 """The syslog sender: header and framing bytes exactly as RFC 5424 / 3164 / 6587 write them, and real
 UDP, TCP and TLS sockets (small listeners in the test) for delivery, reconnection, verification and errors."""
+import select
 import socket
 import ssl
 import threading
 import time
 
 import pytest
+
+from devtools.simproc import wait_until
 
 from app.qradar.syslog import (SyslogConfigError, SyslogError, SyslogSender, SyslogTarget, format_syslog, frame,
                                syslog_severity)
@@ -160,7 +163,8 @@ def test_tcp_reconnects_when_the_collector_closed_the_connection(tcp_listener):
     sender.send("first")
     tcp_listener.wait_for(lambda d: d.endswith(b"first\n"))
     tcp_listener.drop_connections()
-    time.sleep(0.05)
+    # The collector's FIN has reached the sender's socket once it reads as readable (end of stream).
+    wait_until(lambda: select.select([sender._sock], [], [], 0)[0], timeout=10, message="the FIN at the sender")
     sender.send("second")
     tcp_listener.wait_for(lambda d: d.endswith(b"second\n"))
     assert len(tcp_listener.connections) == 2
@@ -226,7 +230,7 @@ def test_tls_handshake_that_never_comes_times_out(tcp_listener):
     started = time.monotonic()
     with pytest.raises(SyslogError, match="timed out"):
         SyslogSender(target(tcp_listener.port, protocol="tls", connect_timeout_s=0.3)).send("x")
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 30, "the connect timeout bounds the handshake, not a system default"
 
 
 def _closed_port():

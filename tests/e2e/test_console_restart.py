@@ -7,6 +7,8 @@ import socket
 import sqlite3
 import threading
 
+import pytest
+
 from devtools.simproc import SimProcess, wait_until
 
 from .conftest import span
@@ -33,7 +35,9 @@ def console(live_dataset, port, latency_ms):
                       extra_args=["--port", str(port)])
 
 
-def test_console_stopping_mid_hunt_then_returning_loses_and_duplicates_nothing(live_dataset, reference, make_runtime):
+@pytest.mark.reliability("fault matrix", "console process stops mid-hunt (every search gone), returns on the same address")
+def test_console_stopping_mid_hunt_then_returning_loses_and_duplicates_nothing(live_dataset, reference, make_runtime,
+                                                                              reliability):
     port = free_port()
     start, end = span(live_dataset["scenarios"])
     first = console(live_dataset, port, latency_ms=200).start()
@@ -61,3 +65,4 @@ def test_console_stopping_mid_hunt_then_returning_loses_and_duplicates_nothing(l
             assert runtime.runner.resume(rule, "hunt").status == "ok"
     assert all(not runtime.store.ledger.open_windows(r.id, "hunt") for r in runtime.enabled_rules())
     assert runtime.store.hits.identities() == reference["ids"]
+    reliability.update(windows_owed_when_it_stopped=len(owed), hits=len(reference["ids"]))

@@ -5,9 +5,6 @@ from collections import Counter
 
 import pytest
 
-from app.pipeline.enrich import Enricher
-from app.store.enrichment import EnrichmentRepository
-
 from .conftest import span, with_window
 
 # Secrets on the scenario command lines (scripts/scenarios/malicious.py and benign.py).
@@ -15,13 +12,10 @@ SECRETS = ("Xp9vR2qLm7", "Summer2026!", "Dr0pP4ss", "Atomic-Red-T3am", "Wq8zT3",
 
 
 def enriched_runtime(make_runtime, sim, name, **config):
+    """The Runtime a console runs, with its own processors (the command-line analyzer, then its Enricher ...)."""
     runtime = make_runtime(sim, name, **config)
     runtime.rules = with_window(runtime.rules, 360)
-    enricher = Enricher(runtime.client, EnrichmentRepository(runtime.store.db), runtime.store.settings, runtime.clock,
-                        rule_for=lambda rule_id: runtime.rules.get(rule_id), search_factory=runtime.new_search,
-                        fields_for=runtime.fields_for)
-    runtime.runner.processors = [runtime.analysis, enricher]   # the analyzer decides first, as Runtime wires it
-    return runtime, enricher
+    return runtime, runtime.enricher
 
 
 def scenario_hits(hits, scenario):

@@ -111,7 +111,7 @@ def test_status_without_prefer_answers_at_once_with_200(sim):
     started = time.monotonic()
     response = status_of(sim, search_id)
     assert response.status_code == 200 and response.json()["status"] != "COMPLETED"
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 4.5, "answered before the 5 s search could finish"
 
 
 def test_prefer_wait_is_206_when_the_wait_runs_out_and_200_when_done(sim):
@@ -161,7 +161,7 @@ def test_cancel_stops_and_keeps_partial_results(sim, spelling):
     started = time.monotonic()
     response = sim.api("POST", f"/api/ariel/searches/{search_id}", params={"status": spelling})
     assert response.status_code == 200 and response.json()["status"] == "CANCELED"
-    assert time.monotonic() - started < 5, "cancel must not wait for the latency to run out"
+    assert time.monotonic() - started < 9, "cancel must not wait for the 10 s latency to run out"
     results = sim.api("GET", f"/api/ariel/searches/{search_id}/results")
     assert results.status_code == 200
     assert len(results.json()["events"]) <= 10
