@@ -22,7 +22,8 @@ bp = Blueprint("hits_api", __name__)
 MAX_REASON = 1000
 
 
-def _int(name: str, *, low: int, high: int) -> int | None:
+def int_arg(name: str, *, low: int, high: int) -> int | None:
+    """A whole-number query argument within [low, high], None when absent; anything else is a 400."""
     raw = request.args.get(name, "").strip()
     if not raw:
         return None
@@ -70,8 +71,8 @@ def hit_filter() -> HitFilter:
     if statuses and any(s not in TRIAGE_STATES for s in statuses):
         abort(400, description=f"status must be among {', '.join(TRIAGE_STATES)}")
     return HitFilter(
-        since_ms=_int("since", low=0, high=10**14), until_ms=_int("until", low=0, high=10**14),
-        rule_ids=rule_ids, risk_min=_int("risk_min", low=0, high=100), risk_max=_int("risk_max", low=0, high=100),
+        since_ms=int_arg("since", low=0, high=10**14), until_ms=int_arg("until", low=0, high=10**14),
+        rule_ids=rule_ids, risk_min=int_arg("risk_min", low=0, high=100), risk_max=int_arg("risk_max", low=0, high=100),
         host=_text("host"), user=_text("user"), tool=_text("tool"), destination=_text("destination"),
         statuses=statuses, suppressed={"true": True, "false": False, "all": None}[suppressed_arg], text=_text("q"))
 
@@ -91,7 +92,7 @@ def hits():
     rt = runtime()
     flt = hit_filter()
     sort, descending = _order()
-    limit = _int("limit", low=1, high=500) or 50
+    limit = int_arg("limit", low=1, high=500) or 50
     try:
         items, next_cursor = rt.store.hits.page(flt, sort=sort, descending=descending,
                                                 cursor=request.args.get("cursor") or None, limit=limit)
