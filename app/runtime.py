@@ -14,13 +14,14 @@ import time
 from .config import AppConfig
 from .detection.aql import RenderError
 from .detection.rule import Rule, load_rules
+from .pipeline.analysis import CommandLineAnalysis
 from .pipeline.enrich import Enricher
 from .pipeline.exceptions import ExceptionFilter, ExceptionPushDown
 from .pipeline.offenses import OffenseDispatcher
 from .pipeline.run import RuleRunner, RunSummary, wall_clock_ms
 from .qradar.ariel import ArielSearch, InFlight
 from .qradar.client import QRadarClient
-from .qradar.errors import ConfigurationError
+from .qradar.errors import ConfigurationError, QRadarError
 from .qradar.platform import get_platform
 from .qradar.properties import resolve_fields
 from .store import Store
@@ -57,15 +58,19 @@ class Runtime:
         self.enricher = Enricher(self.client, EnrichmentRepository(self.store.db), self.store.settings, clock,
                                  rule_for=lambda rule_id: self.rules.get(rule_id), search_factory=self.new_search,
                                  fields_for=self.fields_for, after_retry=[self.exception_filter])
-        # Order matters: exceptions read the enrichment (tool, destination host, asset); pushed-down exceptions
-        # are counted last so that every suppressed event is accounted for.
+        self.analysis = CommandLineAnalysis(self.store.settings, hierarchy=self.network_hierarchy)
+        # Order matters: the analyzer decides first (nothing it drops is enriched); exceptions read the enrichment
+        # (tool, destination host, asset); pushed-down exceptions are counted last so that every suppressed event
+        # is accounted for.
         self.runner = RuleRunner(self.store, self.new_search, self.fields_for, clock=clock,
-                                 processors=[self.enricher, self.exception_filter, self.push_down.count, *processors],
+                                 processors=[self.analysis, self.enricher, self.exception_filter, self.push_down.count,
+                                             *processors],
                                  exclusions_for=self.push_down.exclusions,
                                  max_windows_per_run=config.max_windows_per_run, part_bytes=config.part_bytes)
         self.offenses = OffenseDispatcher(self.store, self.client, clock=clock, environ=self.environ,
                                           rule_severities={r.id: r.severity for r in self.rules.values()})
         self._columns: tuple[float, list[str]] | None = None
+        self._networks: tuple[float, list[str]] | None = None
         self.apply_settings()
         self._rule_locks = {rule_id: threading.Lock() for rule_id in self.rules}
 
@@ -96,6 +101,19 @@ class Runtime:
         c = self.config
         return ArielSearch(self.client, page_size=c.page_size, page_bytes=c.page_bytes, initial_wait_s=c.initial_wait_s,
                            poll_wait_s=c.poll_wait_s, timeout_s=c.search_timeout_s, inflight=self.inflight)
+
+    def network_hierarchy(self) -> list[str]:
+        """The console's network hierarchy (CIDRs), cached like the columns; the analyzer counts them as internal.
+        A console that refuses it (permissions, older release) gives none, re-asked after the TTL."""
+        cached = self._networks
+        if cached is None or time.monotonic() - cached[0] > COLUMNS_TTL_S:
+            try:
+                networks = self.client.network_hierarchy()
+            except QRadarError as error:
+                log.info("no network hierarchy from the console: %s", error)
+                networks = []
+            cached = self._networks = (time.monotonic(), networks)
+        return cached[1]
 
     def event_columns(self) -> list[str]:
         cached = self._columns

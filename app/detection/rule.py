@@ -85,6 +85,9 @@ class Rule:
     references: tuple[str, ...] = ()
     source: str = ""
     changes_from_seed: tuple[str, ...] = field(default=())
+    # [analyzer] keep = "T1048.002": the AQL is a broad net and the command-line analyzer decides; only hits
+    # whose upload it reads as this technique, to a destination that is not internal, are kept.
+    analyzer_keep: str | None = None
 
     @property
     def fields_used(self) -> set[str]:
@@ -169,6 +172,7 @@ def parse_rule(data: dict, source: str) -> Rule:
         references=_strings(meta, "references", source, required=False),
         source=source,
         changes_from_seed=_strings(meta, "changes_from_seed", source, required=False),
+        analyzer_keep=_analyzer(data, source),
     )
     unknown = rule.fields_used - set(LOGICAL_FIELDS)
     if unknown:
@@ -177,9 +181,27 @@ def parse_rule(data: dict, source: str) -> Rule:
     if rule.fields_used - declared:
         raise RuleError(f"{source}: fields {sorted(rule.fields_used - declared)} are used but not "
                         "declared in required_fields or optional_fields")
+    if rule.analyzer_keep and not rule.subtechnique.startswith(rule.analyzer_keep):
+        raise RuleError(f"{source}: [analyzer] keep {rule.analyzer_keep} is not the technique the rule's hits claim "
+                        f"({rule.subtechnique})")
     if not any(t.expect for t in rule.tests) or all(t.expect for t in rule.tests):
         raise RuleError(f"{source}: needs at least one true-positive and one true-negative test event")
     return rule
+
+
+ANALYZER_TECHNIQUES = ("T1048.002", "T1048.003")
+
+
+def _analyzer(data: dict, source: str) -> str | None:
+    table = data.get("analyzer")
+    if table is None:
+        return None
+    keep = _need(table, "keep", str, f"{source} [analyzer]")
+    if keep not in ANALYZER_TECHNIQUES:
+        raise RuleError(f"{source}: [analyzer] keep must be one of {ANALYZER_TECHNIQUES}")
+    if "seed" in _need(data, "rule", dict, source).get("id", ""):
+        raise RuleError(f"{source}: the seed rule stays pure AQL (no [analyzer])")
+    return keep
 
 
 def load_rules(directory: Path = RULES_DIR) -> dict[str, Rule]:

@@ -116,6 +116,9 @@ class Enricher:
         tool = tool_identity(image, original)
         credentials = find_credentials(command_line)
         enrichment: dict = {"attack": _attack(rule), "tool": tool}
+        for key, value in (hit.enrichment or {}).items():   # what earlier processors added (the analysis)
+            if key not in OWN_KEYS:
+                enrichment.setdefault(key, value)
         enrichment["process"] = {
             "guid": hit.process_guid,
             "command_line": credentials.masked_command_line,
@@ -281,6 +284,10 @@ def _indicators(hit: Hit, enrichment: dict, command_line, process) -> list[str]:
         phrases.append(f"renamed binary: {_short(file_name(tool.get('image')))} is "
                        f"{_short(tool.get('original_file_name'))}")
     phrases += command_line_actions(command_line, tool.get("name"))
+    decided = (enrichment.get("analysis") or {}).get("decided_by")
+    if decided:     # what the command-line analyzer read (docs/rules.md)
+        phrases.append(f"{decided['channel']} upload by {decided['tool']} to {decided.get('host') or 'an unread host'}"
+                       f" ({decided.get('scheme') or 'scheme not read'}, {decided['technique']})")
     for credential in enrichment.get("credentials") or []:
         phrase = f"{credential['kind']} on the command line"
         if phrase not in phrases:

@@ -255,6 +255,11 @@ class QRadarClient:
                                          method="GET", path="api/ariel/databases/events")
         return [c["name"] for c in columns]
 
+    def network_hierarchy(self):
+        """CIDRs of the deployed network hierarchy (``GET api/config/network_hierarchy/networks``)."""
+        body = self.get_json("api/config/network_hierarchy/networks", params={"fields": "cidr"}, shape=list)
+        return [n["cidr"] for n in body if isinstance(n, dict) and isinstance(n.get("cidr"), str)]
+
     # -- offenses and assets ------------------------------------------------
     def get_offenses(self, filter=None, fields=None, range=None, sort=None):
         """Offenses matching a REST ``filter``; ``fields`` trims them; ``range=(first, last)``

@@ -311,11 +311,11 @@ def offense_settings_view() -> dict:
     stored = rt.store.settings.get(OFFENSES_KEY) or {}
     try:
         effective = OffenseSettings.from_value(stored, rt.environ)
-        shown, error = {k: getattr(effective, k) for k in OFFENSE_FIELDS}, None
+        shown, error, warnings = {k: getattr(effective, k) for k in OFFENSE_FIELDS}, None, effective.warnings()
         shown["exclude_rules"] = list(shown["exclude_rules"])
     except OffenseSettingsError as problem:
-        shown, error = dict(stored), str(problem)
-    return {"settings": shown, "stored": stored, "error": error, "rules": list(rt.rules),
+        shown, error, warnings = dict(stored), str(problem), []
+    return {"settings": shown, "stored": stored, "error": error, "warnings": warnings, "rules": list(rt.rules),
             "console_ip": rt.environ.get("QRADAR_CONSOLE_IP")}
 
 

@@ -2,24 +2,12 @@
 overview and run health: overview.py)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, request
+from flask import Blueprint, jsonify, request
 
 from . import health, runtime
+from .hits_api import int_arg
 
 bp = Blueprint("api", __name__)
-
-
-def _int_arg(name: str, default: int, *, low: int = 0, high: int = 10_000) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        abort(400, description=f"{name} must be a whole number")
-    if not low <= value <= high:
-        abort(400, description=f"{name} must be between {low} and {high}")
-    return value
 
 
 @bp.get("/summary")
@@ -27,7 +15,7 @@ def summary():
     rt = runtime()
     counts = rt.store.hits.counts()
     # Run errors can quote the rendered AQL (admin-only data): the run health page says what failed instead.
-    runs = [{k: v for k, v in run.items() if k != "error"} for run in rt.store.ledger.runs(limit=10)]
+    runs = [health.public_run(run) for run in rt.store.ledger.runs(limit=10)]
     return jsonify(counts | {"runs": runs})
 
 
@@ -53,7 +41,7 @@ def exceptions():
 def windows():
     statuses = [s for s in request.args.get("status", "").split(",") if s] or None
     return jsonify([health.public_window(w) for w in runtime().store.ledger.windows(
-        request.args.get("rule") or None, statuses=statuses, limit=_int_arg("limit", 500, low=1, high=5000))])
+        request.args.get("rule") or None, statuses=statuses, limit=int_arg("limit", low=1, high=5000) or 500)])
 
 
 @bp.get("/banners")

@@ -1,12 +1,37 @@
 """Run health: what each rule's last runs and window ledger say, and the banners every page shows.
 
 Error texts of runs can quote the rendered AQL (stored queries are admin-only data), so what leaves here for
-every user is the kind of a problem and what to do about it, never the raw error.
+every user is the kind of a problem, what to do about it, and the error's redacted text (`shown_error`), never
+the raw error.
 """
 from __future__ import annotations
 
+import re
+
+from ..store.redact import HIDDEN, public_error
+
 TOKEN_REFUSED = "console refused the token"
 NO_TOKEN = "no console token"
+
+
+# public_error cuts a text where quoted AQL starts, found by keyword; a query quoted some other way (URL-encoded,
+# a fragment with its literals) would get past it. So a text is shown to everyone only when it also is plain
+# prose: no quote, operator or percent-escape, none of AQL's words. Anything else becomes the generic sentence.
+_PLAIN = re.compile(r"[A-Za-z0-9 .,:;()/_-]{0,300}")
+_AQL_WORDS = re.compile(r"(?i)\b(?:select|where|i?like|i?matches|incidr|referencesetcontains|order|group|having|"
+                        r"limit|events|flows|union|utf8|qidname|logsourcename|categoryname|devicetypename)\b")
+
+
+def shown_error(text: str | None) -> str | None:
+    """A stored error as every user may read it: the redacted text if it is provably free of AQL, else None."""
+    public = public_error(text)
+    if not public:
+        return None
+    hidden = public.endswith(HIDDEN)
+    body = public[:-len(HIDDEN)].rstrip() if hidden else public
+    if not _PLAIN.fullmatch(body) or _AQL_WORDS.search(body):
+        return None
+    return f"{body} {HIDDEN}".strip() if hidden else body
 
 
 def rule_state(runtime, rule) -> dict:
@@ -28,8 +53,9 @@ def rule_state(runtime, rule) -> dict:
                 "action": "An administrator must authorize the app again or enter a new authorized service token "
                           "on the admin page; missed time is searched when it works again."}
     if last["status"] in ("failed", "partial"):
+        said = shown_error(error)
         return {"state": "failing", "reason": f"the last run {last['status']}: {last['windows_failed']} window(s) "
-                                              "failed and will be searched again",
+                                              "failed and will be searched again" + (f" ({said})" if said else ""),
                 "action": "Check the console's health and the Run health page; an administrator sees the error text."}
     return {"state": "ok", "reason": "", "action": ""}
 
@@ -51,13 +77,22 @@ WINDOW_STATUSES = ("done", "failed", "pending", "running", "split")
 
 def public_window(window: dict) -> dict:
     """A ledger row as every user may see it: a failure's text can quote the rendered AQL, so it is replaced
-    by what it means; the truncation note (no query in it) stays."""
-    shown = dict(window)
+    by its redacted text when that is plain prose (shown_error), else by what it means; the truncation note (no
+    query in it) stays."""
+    shown = {k: v for k, v in window.items() if k != "reason_public"}
     if shown.get("status") in ("failed", "pending", "running") and shown.get("reason"):
-        shown["reason"] = f"search failed ({shown.get('attempts', 0)} attempt(s)); searched again on the next run"
+        said = shown_error(shown["reason"])
+        shown["reason"] = (f"search failed ({shown.get('attempts', 0)} attempt(s)); searched again on the next run"
+                           + (f": {said}" if said else ""))
     if shown.get("started_ms") and shown.get("finished_ms"):
         shown["duration_ms"] = shown["finished_ms"] - shown["started_ms"]
     return shown
+
+
+def public_run(run: dict) -> dict:
+    """A run as every user may see it: whether it had an error, and the error only as shown_error allows."""
+    return ({k: v for k, v in run.items() if k not in ("error", "error_public")}
+            | {"had_error": bool(run.get("error")), "error_public": shown_error(run.get("error"))})
 
 
 def rule_health(runtime, rule, *, windows: int = 50) -> dict:
@@ -72,8 +107,7 @@ def rule_health(runtime, rule, *, windows: int = 50) -> dict:
     (done,) = db.query("SELECT COALESCE(SUM(rows), 0) AS rows, COALESCE(SUM(hits), 0) AS hits, "
                        "AVG(finished_ms - started_ms) AS avg_ms, MAX(finished_ms - started_ms) AS max_ms "
                        "FROM windows WHERE rule_id = ? AND status = 'done' AND started_ms IS NOT NULL", (rule.id,))
-    runs = [{k: v for k, v in r.items() if k != "error"} | {"had_error": bool(r.get("error"))}
-            for r in runtime.store.ledger.runs(rule.id, limit=10)]
+    runs = [public_run(r) for r in runtime.store.ledger.runs(rule.id, limit=10)]
     last_scheduled = next((r for r in runs if r["kind"] == "scheduled"), None)
     interval_ms = rule.schedule.interval_minutes * 60_000
     return {

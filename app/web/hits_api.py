@@ -8,12 +8,13 @@ status), order (desc | asc). Paging: limit (1-500) and cursor (the `next` of the
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, g, jsonify, request, stream_with_context
+from flask import Blueprint, Response, abort, jsonify, request, stream_with_context
 
 from ..store.hit_query import SORTS, TRIAGE_STATES, HitFilter, QueryError
 from ..store.hits import TRIAGE_ACTIONS
 from . import runtime
 from .csv_export import CSV_COLUMNS, csv_lines
+from .auth import AuthError, current_user, viewer_is_admin
 from .present import hit_detail, hit_row
 
 bp = Blueprint("hits_api", __name__)
@@ -21,7 +22,8 @@ bp = Blueprint("hits_api", __name__)
 MAX_REASON = 1000
 
 
-def _int(name: str, *, low: int, high: int) -> int | None:
+def int_arg(name: str, *, low: int, high: int) -> int | None:
+    """A whole-number query argument within [low, high], None when absent; anything else is a 400."""
     raw = request.args.get(name, "").strip()
     if not raw:
         return None
@@ -69,8 +71,8 @@ def hit_filter() -> HitFilter:
     if statuses and any(s not in TRIAGE_STATES for s in statuses):
         abort(400, description=f"status must be among {', '.join(TRIAGE_STATES)}")
     return HitFilter(
-        since_ms=_int("since", low=0, high=10**14), until_ms=_int("until", low=0, high=10**14),
-        rule_ids=rule_ids, risk_min=_int("risk_min", low=0, high=100), risk_max=_int("risk_max", low=0, high=100),
+        since_ms=int_arg("since", low=0, high=10**14), until_ms=int_arg("until", low=0, high=10**14),
+        rule_ids=rule_ids, risk_min=int_arg("risk_min", low=0, high=100), risk_max=int_arg("risk_max", low=0, high=100),
         host=_text("host"), user=_text("user"), tool=_text("tool"), destination=_text("destination"),
         statuses=statuses, suppressed={"true": True, "false": False, "all": None}[suppressed_arg], text=_text("q"))
 
@@ -90,7 +92,7 @@ def hits():
     rt = runtime()
     flt = hit_filter()
     sort, descending = _order()
-    limit = _int("limit", low=1, high=500) or 50
+    limit = int_arg("limit", low=1, high=500) or 50
     try:
         items, next_cursor = rt.store.hits.page(flt, sort=sort, descending=descending,
                                                 cursor=request.args.get("cursor") or None, limit=limit)
@@ -129,7 +131,7 @@ def hit(hit_id: int):
     found = rt.store.hits.get(hit_id)
     if found is None:
         abort(404, description=f"no hit {hit_id} (it may have been purged by retention)")
-    return jsonify(hit_detail(found, rt))
+    return jsonify(detail_for_viewer(found, rt))
 
 
 @bp.post("/hits/<int:hit_id>/triage")
@@ -153,13 +155,21 @@ def triage(hit_id: int):
         updated = rt.store.hits.triage(hit_id, action, actor=current_actor(), now_ms=rt.clock(), reason=reason)
     except KeyError:
         abort(404, description=f"no hit {hit_id}")
-    return jsonify(hit_detail(updated, rt))
+    return jsonify(detail_for_viewer(updated, rt))
+
+
+def detail_for_viewer(hit: dict, rt) -> dict:
+    """The detail view, with whether this viewer may turn the hit into an exception: the page offers the admin
+    page's link only then. Asked here, not by the page calling /api/admin/me, whose 403 for every analyst
+    would be an error in each analyst's browser console. The admin page checks again on its own."""
+    return hit_detail(hit, rt) | {"viewer_is_admin": viewer_is_admin()}
 
 
 def current_actor() -> str:
-    """Who did it: the console user the admin page's auth resolved for this request (g.console_user), else
-    "local" (the demo, or a console whose user lookup is unavailable)."""
-    user = g.get("console_user")
-    name = getattr(user, "name", None) or (user if isinstance(user, str) else None)
-    return name or "local"
+    """Who did it: the signed-in console user (auth.current_user, cached per session), else "local" (the
+    demo without a console session, or a console whose user lookup is unavailable)."""
+    try:
+        return current_user().name
+    except AuthError:
+        return "local"
 

@@ -42,10 +42,8 @@ def overview():
                  "first_event_ms": g["first_event_ms"], "last_event_ms": g["last_event_ms"],
                  "rule_ids": g["rule_ids"]} for g in groups.list(limit=10)]
     rules = [{"rule_id": r.id, "name": r.name, "severity": r.severity, **health.rule_state(rt, r),
-              "last_run": next(iter(rt.store.ledger.runs(r.id, limit=1)), None)} for r in rt.rules.values()]
-    for rule in rules:
-        if rule["last_run"]:
-            rule["last_run"] = {k: v for k, v in rule["last_run"].items() if k != "error"}
+              "last_run": next((health.public_run(run) for run in rt.store.ledger.runs(r.id, limit=1)), None)}
+             for r in rt.rules.values()]
     return jsonify({"now_ms": now, "counts": counts, "series": series, "top": hits.top(limit=5),
                     "offenses": {"counts": groups.counts(), "recent": offenses}, "rules": rules})
 

@@ -37,6 +37,50 @@ SEED_MISS_REASONS = {
     "art-send-mailmessage-ssl": "Send-MailMessage -UseSsl: no listed word ('smtps' does not appear), PowerShell is not "
         "a listed tool.",
 }
+# Issue 12's scenario families (scripts/scenarios/variants.py): the id's prefix is the class.
+CLASSES = {
+    "syntax": "1. argument syntax (combined flags, quoting, order, prefixes, aliases, dash look-alikes, case, renamed)",
+    "channel": "2. upload channels (-Body file/form, BITS, certreq, WinSCP .NET, runtimes, WebDAV over SSL)",
+    "dest": "3. destination and scheme (plain text is T1048.003; internal is not exfiltration)",
+    "stretch": "4. stretch (-EncodedCommand, concatenated member names, TLS pipes fed by redirection)",
+}
+SEED_CLASS_REASONS = {
+    "syntax": "PowerShell cmdlets and renamed binaries are outside the seed's tool list (it reads the image name only).",
+    "channel": "None of the seed's words (sftp, scp, smtps, ftps, webdav, rclone, winscp) or tools names these channels "
+               "(BITS, certreq, WinSCP's .NET assembly, python/node, WebDAV UNC paths through copy tools).",
+    "dest": "Plain-text uploads by PowerShell or copy tools: no listed word or tool.",
+    "stretch": "An encoded or concatenated command line carries none of the seed's words; openssl is no listed tool.",
+}
+PLAINTEXT_RULE = "t1048-003-plaintext-upload"
+
+
+def class_of(scenario_id: str) -> str | None:
+    prefix = scenario_id.split("-", 1)[0]
+    return prefix if prefix in CLASSES else None
+
+
+def class_table(result: dict) -> list[str]:
+    """Per class: malicious scenarios detected by the hardened rules, hard negatives left quiet, and where the
+    plain-text uploads went (the T1048.003 rule, never a T1048.002 rule)."""
+    detected, benign = hardened_union(result)
+    t1048_002 = set()
+    for rule_id, score in result["rules"].items():
+        if "seed" not in rule_id and score.get("technique") == "T1048.002":
+            t1048_002 |= set(score["detected"]) | set(score["false_positives"])
+    plain_rule = set(result["rules"].get(PLAINTEXT_RULE, {}).get("detected", []))
+    rows = ["| class | malicious detected | hard negatives quiet | plain-text uploads: T1048.003 only |",
+            "|---|---|---|---|"]
+    for key, title in CLASSES.items():
+        mine = [s for s in result["scenarios"] if class_of(s.id) == key]
+        bad = [s.id for s in mine if s.malicious]
+        good = [s.id for s in mine if not s.malicious]
+        plain = [s.id for s in mine if s.malicious and s.technique == "T1048.003"]
+        plain_ok = [p for p in plain if p in plain_rule and p not in t1048_002]
+        rows.append(f"| {title} | {len(set(bad) & detected)}/{len(bad)} | {len(set(good) - benign)}/{len(good)} | "
+                    + (f"{len(plain_ok)}/{len(plain)}" if plain else "—") + " |")
+    return rows
+
+
 FULLPATH_REASON = ("On this console \"Process Name\" holds the full image path. The seed's IMATCHES patterns are "
                    "unanchored fragments such as '(?i)(rclone\\.exe|...)'; with MATCHES a full-value match they only "
                    "match a value that is exactly 'rclone.exe', so no path ever matches and the rule finds nothing.")
@@ -81,7 +125,14 @@ def document(results: dict) -> str:
            "",
            "The seed rule's benign hits are mostly curl and wget downloads, health checks and version checks: it",
            "matches every `curl.exe`/`wget.exe` start, and internal WinSCP/scp runs at process creation (its private-",
-           "address exclusion applies to the network branch only). Each dataset's numbers follow.",
+           "address exclusion applies to the network branch only). It also raises plain-text uploads by curl as T1048.002.",
+           "",
+           "Since issue 12 the upload rules' AQL is a broad net and the command-line analyzer decides",
+           "(`docs/rules.md`); the `syntax-*`, `channel-*`, `dest-*` and `stretch-*` scenarios are its classes, each malicious",
+           "family with hard negatives beside it (the same tool downloading, the same upload to an internal server or",
+           "to the company's DMZ from the console's network hierarchy, a certificate check, an encoded download).",
+           "`dest-plain-*` uploads are T1048.003: the `t1048-003-plaintext-upload` rule raises them and no T1048.002",
+           "rule does. Each dataset's numbers follow.",
            ""]
     for (name, profile), result in results.items():
         malicious = [s.id for s in result["scenarios"] if s.malicious]
@@ -93,12 +144,14 @@ def document(results: dict) -> str:
                 f"benign scenarios hit: {sorted(benign) or 'none'}, background scenarios hit: {background or 'none'}. "
                 f"Seed rule: {len(seed['detected'])}/{len(malicious)}, {len(seed['false_positives'])} benign scenarios hit, "
                 f"{seed['background_hits_per_1000_events']} hits per 1,000 background events.", ""]
+        out += ["Issue 12's classes:", ""] + class_table(result) + [""]
         if name == "bundled":
             out += [table(result), ""]
         if seed["missed"]:
             out += ["Why the seed rule misses:", ""]
             for scenario in seed["missed"]:
-                reason = FULLPATH_REASON if profile == "sysmon-fullpath" else SEED_MISS_REASONS.get(scenario, "see above")
+                reason = FULLPATH_REASON if profile == "sysmon-fullpath" else SEED_MISS_REASONS.get(
+                    scenario, SEED_CLASS_REASONS.get(class_of(scenario), "see above"))
                 out.append(f"- `{scenario}`: {reason}")
             out.append("")
     return "\n".join(out) + "\n"

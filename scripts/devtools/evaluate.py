@@ -16,7 +16,7 @@ from .appenv import app_runtime, hunt_all
 from .scoring import Scenario, count_events, score
 from .simproc import SimProcess
 
-CONTRACT_KEYS = ("detected", "missed", "false_positives", "recall")
+CONTRACT_KEYS = ("technique", "detected", "missed", "false_positives", "recall")
 
 
 def write_hits(hits: list[dict], path: str) -> int:
@@ -50,9 +50,14 @@ def evaluate(events: str, scenarios_path: str, profile: str = "seed", *, setup=N
                 if hits_out:
                     write_hits(hits, hits_out)
                 rule_ids = [r.id for r in runtime.enabled_rules()]
+                # The ATT&CK (sub-)technique each rule's hits claim (their enrichment's attack mapping).
+                techniques = {r.id: (r.subtechnique or r.technique).split()[0] for r in runtime.enabled_rules()}
             finally:
                 runtime.store.close()
-    return {"rules": score(scenarios, hits, rule_ids, per_scenario), "scenarios": scenarios, "errors": errors}
+    scores = score(scenarios, hits, rule_ids, per_scenario)
+    for rule_id, rule_score in scores.items():
+        rule_score["technique"] = techniques[rule_id]
+    return {"rules": scores, "scenarios": scenarios, "errors": errors}
 
 
 def table(result: dict) -> str:

@@ -201,6 +201,13 @@ def list_log_sources(req):
     return _listed(req, sources)
 
 
+@api.add("GET", "/api/config/network_hierarchy/networks")
+def list_networks(req):
+    # IBM's REST reference: the deployed hierarchy, objects with id, network_id, group, name, cidr, description,
+    # domain_id (location and country_code optional).
+    return _listed(req, [dict(n) for n in req.console.networks])
+
+
 # ---- reference sets -----------------------------------------------------------------------------
 @api.add("GET", "/api/reference_data/sets")
 def list_sets(req):

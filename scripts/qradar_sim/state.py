@@ -105,6 +105,7 @@ class Console:
         self.assets = Assets()
         self.refsets = ReferenceSets()
         self.dns = Lookups("dns")
+        self.networks = []                   # the deployed network hierarchy (GET /api/config/network_hierarchy/networks)
         self.whois = Lookups("whois")
         self.requests = RequestLog()
         self.users = Users()
@@ -133,6 +134,8 @@ class Console:
             self.assets.add(context["assets"])
         if context.get("dns"):
             self.dns.set_names(context["dns"])
+        if context.get("network_hierarchy"):
+            self.networks = [dict(n) for n in context["network_hierarchy"]]
         print(f"[qradar-sim] context from {path}: {len(context.get('log_sources', []))} log sources, "
               f"{len(context.get('assets', []))} assets, {len(context.get('dns', {}))} DNS names", file=sys.stderr)
 

@@ -31,6 +31,19 @@ SCENARIO_DESTINATIONS = {
     "policy.vigilant-saas.example.net": "198.51.100.161",
 }
 
+# Destinations of issue 12's families (variants.py), all in public test ranges.
+VARIANT_DESTINATIONS = {
+    "drop.quietbox.example.net": "203.0.113.101",
+    "api.paste-relay.example.com": "203.0.113.102",
+    "pastebin.com": "104.20.208.21",
+    "bits.cloud-stash.example.org": "198.51.100.103",
+    "enroll.cert-mirror.example.org": "198.51.100.104",
+    "ssh.far-archive.example.net": "203.0.113.105",
+    "dav.share-bay.example.com": "203.0.113.106",
+    "docs.partner-portal.example.com": "198.51.100.107",
+    "tls.sink-point.example.net": "203.0.113.108",
+}
+
 # Public sites ordinary users and services reach over HTTPS.
 WEB_SITES = {
     "www.google.com": "142.250.185.68",
@@ -97,7 +110,8 @@ INTERNAL = {f"{name}.{DNS_SUFFIX}": ip for name, ip, _owner, _crit in INTERNAL_S
 def all_destinations():
     """hostname -> ip over every table (later tables win on a shared name; they agree anyway)."""
     merged = {}
-    for table in (WEB_SITES, DOWNLOAD_SITES, MAIL_SERVERS, WINDOWS_NOISE_NAMES, INTERNAL, SCENARIO_DESTINATIONS):
+    for table in (WEB_SITES, DOWNLOAD_SITES, MAIL_SERVERS, WINDOWS_NOISE_NAMES, INTERNAL, SCENARIO_DESTINATIONS,
+                  VARIANT_DESTINATIONS):
         merged.update(table)
     return merged
 

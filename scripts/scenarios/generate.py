@@ -11,10 +11,10 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from . import background, benign, destinations, hosts, malicious, profiles
+from . import background, benign, destinations, hosts, malicious, profiles, variants
 from .script import play
 
-ALL_SPECS = malicious.SPECS + benign.SPECS
+ALL_SPECS = malicious.SPECS + benign.SPECS + variants.SPECS
 
 # Activities quiet enough to sit next to an attack without being mistaken for it by any sane rule
 # (no transfer tools, no uploads): a scenario's own host gets only these as surrounding noise.
@@ -102,6 +102,7 @@ class Dataset:
             "log_sources": [hosts.log_source(h) for h in all_hosts],
             "assets": [hosts.asset(h) for h in all_hosts] + hosts.internal_server_assets(),
             "dns": destinations.reverse_dns(),
+            "network_hierarchy": hosts.network_hierarchy(),
         }
 
     def scenario_list(self, spans):

@@ -75,6 +75,11 @@ SCENARIO_HOSTS = [
      "Critical", True),
     ("fp-3", "SRV-BUILD-01", "10.10.3.223", "svc_build", "DevOps Team", "DevOps", "High", True),
     ("fp-4", "WS-SOC-003", "10.20.3.224", "nfischer", "Nina Fischer", "Security Operations", "High", False),
+] + [
+    # issue 12's families (scenarios/variants.py): one host each, in subnets no background host uses
+    (f"v-{n}", f"WS-VAR-{n:03d}", f"10.20.{4 + (n - 1) // 30}.{221 + (n - 1) % 30}", f"vuser{n:02d}",
+     f"Variant User {n}", ("Finance", "Engineering", "Sales", "Legal")[n % 4], "Medium", n % 3 == 0)
+    for n in range(1, 38)
 ]
 
 # Internal servers that background traffic goes to; they are assets but send no Windows logs.
@@ -164,3 +169,20 @@ def internal_server_assets():
         assets.append(_asset(_ASSET_BASE + 900 + i, f"{name}.{DNS_SUFFIX}", ip, f"00:50:56:{b:02x}:{c:02x}:{d:02x}",
                              name.upper(), owner, crit, []))
     return assets
+
+
+# The network hierarchy an administrator deployed on the console (context file "network_hierarchy"): the
+# estate's private ranges, and the company's own public DMZ, where its file-exchange server lives.
+NETWORK_HIERARCHY = [
+    # group, name, cidr, description
+    ("CORP", "Servers", "10.10.0.0/16", "Data centre server networks"),
+    ("CORP", "Workstations", "10.20.0.0/16", "Office and VPN client networks"),
+    ("CORP", "Lab", "192.168.50.0/24", "Engineering lab"),
+    ("CORP", "DMZ", "198.51.100.224/28", "Public DMZ: file exchange, mail gateway"),
+]
+DMZ_FILE_SERVER = "198.51.100.230"
+
+
+def network_hierarchy():
+    return [{"id": i + 1, "network_id": 1, "group": group, "name": name, "cidr": cidr, "description": text,
+             "domain_id": 0} for i, (group, name, cidr, text) in enumerate(NETWORK_HIERARCHY)]

@@ -128,6 +128,15 @@ def test_offense_settings_errors_name_their_field(admin):
     assert set(response.json()["errors"]) == {"port", "protocol", "grouping", "exclude_rules"}
 
 
+def test_plaintext_offense_settings_carry_a_warning_that_tls_clears(admin):
+    over_tcp = admin.put("/api/admin/offenses", json={"host": "127.0.0.1", "port": 514, "protocol": "tcp"}).json()
+    (warning,) = over_tcp["warnings"]
+    assert "plain TCP" in warning and "127.0.0.1:514" in warning
+    assert admin.get("/api/admin/offenses").json()["warnings"] == over_tcp["warnings"]
+    assert admin.put("/api/admin/offenses", json={"host": "127.0.0.1", "port": 6514, "protocol": "tls"}
+                     ).json()["warnings"] == []
+
+
 def test_a_test_event_is_sent_and_found_in_qradar(admin, console):
     settings = {"host": "127.0.0.1", "port": console.syslog_port, "protocol": "tcp"}
     assert admin.put("/api/admin/offenses", json=settings).status_code == 200

@@ -1,6 +1,9 @@
 """Exceptions on the admin page: every condition kind, per-field errors, expire, delete, history, and an
-exception built from a false-positive hit that then suppresses what it should."""
+exception built from a false-positive hit that then suppresses what it should; on the analyst tab, a triage
+names the signed-in user and only an administrator is offered the "create an exception" link."""
 from __future__ import annotations
+
+import json
 
 import pytest
 
@@ -88,3 +91,42 @@ def test_an_exception_from_a_false_positive_hit_suppresses_it_in_a_preview(admin
     preview = run_preview(admin, RULE, hunted.clock())
     assert preview["state"] == "done", preview
     assert preview["result"]["by_exception"].get(str(created.json()["id"]), 0) >= 1
+
+
+def test_the_list_says_what_each_exception_matches_and_why_a_stored_one_is_not_applied(admin, served):
+    created = admin.post("/api/admin/exceptions", json={
+        "name": "old pattern", "rule_id": RULE, "reason": "written before the cost check",
+        "conditions": [{"field": "tool", "op": "equals", "value": "rclone"}]}).json()
+    assert created["problems"] == []
+    assert created["matches"].startswith(f"hits of rule {RULE} where ") and "rclone" in created["matches"]
+    # A pattern stored before today's checks (an older version of the app wrote it as it was).
+    served["runtime"].store.db.connection().execute(
+        "UPDATE exceptions SET conditions_json = ? WHERE id = ?",
+        (json.dumps([{"field": "command_line", "op": "regex", "value": "(a+)+$"}]), created["id"]))
+    listed = {e["id"]: e for e in admin.get("/api/admin/exceptions").json()["exceptions"]}[created["id"]]
+    (problem,) = listed["problems"]
+    assert problem.startswith("condition 1 (command_line): this pattern could take very long")
+    assert "not applied until it is edited" in problem
+    fixed = admin.put(f"/api/admin/exceptions/{created['id']}", json={
+        "conditions": [{"field": "command_line", "op": "regex", "value": "rclone.*sync"}]}).json()
+    assert fixed["problems"] == [] and "rclone.*sync" in fixed["matches"]
+
+
+# -- the analyst tab with console users: who triaged, and who is offered the exception link ------------------
+def test_a_false_positive_names_the_analyst_and_offers_no_exception_link(analyst, hunted):
+    hit = hunted.store.hits.list(rule_id=RULE, limit=2)[0]
+    answer = analyst.post(f"/api/hits/{hit['id']}/triage", json={"action": "false_positive",
+                                                                 "reason": "the backup job"}).json()
+    assert answer["status"] == "false_positive" and answer["triage_by"] == "ana"
+    assert answer["triage_history"][-1]["actor"] == "ana"
+    assert answer["viewer_is_admin"] is False
+    assert analyst.get(f"/api/hits/{hit['id']}").json()["viewer_is_admin"] is False
+    assert analyst.get(f"/api/admin/exceptions/from-hit/{hit['id']}").status_code == 403   # the link's target
+
+
+def test_an_administrator_triaging_is_named_and_offered_the_exception_link(admin, hunted):
+    hit = hunted.store.hits.list(rule_id=RULE, limit=2)[1]
+    answer = admin.post(f"/api/hits/{hit['id']}/triage", json={"action": "false_positive",
+                                                               "reason": "sanctioned test"}).json()
+    assert answer["triage_by"] == "admin" and answer["viewer_is_admin"] is True
+    assert hunted.store.hits.get(hit["id"])["triage_by"] == "admin"

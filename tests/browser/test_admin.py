@@ -93,6 +93,7 @@ def test_add_and_expire_an_exception(served, admin, exceptions_removed_after):
     page.click("#exception-save")
     row = page.wait_for_selector('tr[data-state="active"]:has-text("Browser-made exception")')
     assert "admin" in row.text_content()
+    assert "Matches hits of every rule where" in row.query_selector(".ew-matches").text_content()
     row.query_selector('button:text("Expire")').click()
     page.wait_for_selector('tr[data-state="expired"]:has-text("Browser-made exception")')
     screenshot(page, "admin-exceptions")
@@ -101,7 +102,14 @@ def test_add_and_expire_an_exception(served, admin, exceptions_removed_after):
 
 def test_an_exception_from_a_false_positive_hit(served, admin, exceptions_removed_after):
     hit = hostile_hit(served)
-    page = admin.open(served.root + f"admin#exception-from-hit-{hit['id']}", "exceptions")
+    # The analyst tab offers an administrator the way from a false positive to the prefilled form.
+    page = admin.open(served.root + f"index#hit-{hit['id']}", "hit")
+    page.fill("#triage-reason", "the red team's test")
+    page.click('button[data-action="false_positive"]')
+    page.wait_for_selector("#hit-detail >> text=false positive by admin")
+    page.click("#exception-offer a")
+    admin.wait("exceptions")
+    assert page.url.endswith(f"admin#exception-from-hit-{hit['id']}")
     page.wait_for_selector("#exception-form")
     values = [v.input_value() for v in page.locator('#exception-form .ew-condition [name="value"]').all()]
     assert hit["username"] in values and "10.9.9.9" in values       # a probe is a value, never markup
@@ -116,6 +124,7 @@ def test_an_exception_from_a_false_positive_hit(served, admin, exceptions_remove
 
 def test_send_a_test_event_discover_fields_and_read_the_audit_trail(served, admin):
     page = admin.open(served.root + "admin#offenses", "offenses")
+    assert "plain TCP" in page.text_content("#offenses-warnings")      # the demo sends over TCP
     page.click("#offenses-test")
     result = page.wait_for_selector("#offenses-result .ew-result", timeout=60_000)
     assert "QRadar received the test event" in result.text_content()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from devtools.coverage import BUNDLED, PROFILES, generate_large, hardened_union
+from devtools.coverage import BUNDLED, CLASSES, PLAINTEXT_RULE, PROFILES, class_of, generate_large, hardened_union
 from devtools.evaluate import evaluate
 
 BASELINE = json.loads((Path(__file__).with_name("detection_baseline.json")).read_text())
@@ -42,6 +42,18 @@ def test_hardened_rules_catch_every_attack_and_stay_quiet_on_background(dataset,
     for rule_id, was_detected in BASELINE[f"{dataset}/{profile}"].items():
         lost = set(was_detected) - set(result["rules"][rule_id]["detected"])
         assert lost == set(), f"{rule_id} no longer detects {sorted(lost)} on {dataset}/{profile}"
+    # Issue 12: every class has malicious scenarios and hard negatives, on every profile and dataset; plain-text
+    # uploads are raised by the T1048.003 rule and by no T1048.002 rule (the seed rule aside: it stays as written).
+    by_class = {c: [s for s in result["scenarios"] if class_of(s.id) == c] for c in CLASSES}
+    assert all(any(s.malicious for s in found) and any(not s.malicious for s in found) for found in by_class.values())
+    plain = {s.id for s in result["scenarios"] if class_of(s.id) and s.malicious and s.technique == "T1048.003"}
+    assert plain and plain <= set(result["rules"][PLAINTEXT_RULE]["detected"])
+    assert result["rules"][PLAINTEXT_RULE]["technique"] == "T1048.003"
+    for rule_id, score in result["rules"].items():
+        if "seed" not in rule_id and score["technique"] == "T1048.002":
+            assert plain.isdisjoint(score["detected"]), f"{rule_id} claims T1048.002 for a plain-text upload"
+        if rule_id != PLAINTEXT_RULE and "seed" not in rule_id:
+            assert score["technique"] == "T1048.002"
     # The seed rule is reported as it is: on the full-path console it finds nothing (docs/detection-coverage.md).
     if profile == "sysmon-fullpath":
         assert result["rules"]["t1048-002-seed"]["detected"] == []

@@ -12,7 +12,7 @@ SECRETS = ("Xp9vR2qLm7", "Summer2026!", "Dr0pP4ss", "Atomic-Red-T3am", "Wq8zT3",
 
 
 def enriched_runtime(make_runtime, sim, name, **config):
-    """The Runtime a console runs, with its own Enricher as the first processor."""
+    """The Runtime a console runs, with its own processors (the command-line analyzer, then its Enricher ...)."""
     runtime = make_runtime(sim, name, **config)
     runtime.rules = with_window(runtime.rules, 360)
     return runtime, runtime.enricher
@@ -49,7 +49,8 @@ def test_every_hit_of_the_dataset_is_enriched(live_sim, live_dataset, make_runti
         e = hit["enrichment"]
         assert hit["enrichment_state"] == e["state"] == "complete", e.get("errors")
         assert hit["risk_score"] == e["risk"]["score"] and 0 <= hit["risk_score"] <= 100
-        assert e["attack"]["subtechnique"].startswith("T1048.002") and e["indicators"]
+        claimed = "T1048.003" if hit["rule_id"] == "t1048-003-plaintext-upload" else "T1048.002"
+        assert e["attack"]["subtechnique"].startswith(claimed) and e["indicators"]
         assert not any(secret in json.dumps(e) for secret in SECRETS), hit["command_line"]
 
     # seed-2: pscp -pw, credentials masked, the owner of the source host from the asset model

@@ -17,6 +17,7 @@ class WebRuntime:
     def __init__(self, store, rules):
         self.store, self.rules = store, rules
         self.now_ms = NOW_MS
+        self.config = None       # no local console session: nobody is signed in (actor "local", not an admin)
 
     def clock(self):
         return self.now_ms

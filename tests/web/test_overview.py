@@ -124,3 +124,40 @@ def test_counts_since_is_exact_at_any_instant(store):
                   NOW_MS - 30 * 86_400_000 + 17, 0):
         (row,) = store.db.query("SELECT COUNT(*) AS n, SUM(suppressed) AS s FROM hits WHERE event_time_ms >= ?", (since,))
         assert store.hits.counts_since(since) == {"hits": row["n"] - (row["s"] or 0), "suppressed": row["s"] or 0}
+
+
+QUOTED_AQL = [   # how a console or a client library can quote the rendered query, with a pushed-down literal
+    "POST api/ariel/searches: AQL parse error: SELECT \"CommandLine\" FROM events WHERE NOT (username = "
+    "'CORP\\svc_secret') (HTTP 422, code 2000)",
+    "400 Client Error for url: https://console/api/ariel/searches?query_expression=SELECT%20x%20FROM%20events"
+    "%20WHERE%20username%3D%27CORP%5Csvc_secret%27",
+    "search refused: username%3D%27CORP%5Csvc_secret%27",
+    "near NOT (username = 'CORP\\svc_secret') at position 40",
+]
+
+
+def test_run_health_shows_the_redacted_error_and_never_the_query(client, store):
+    (failed,) = store.ledger.plan("t1048-002-rclone", "scheduled", [(0, 60_000)], NOW_MS)
+    store.ledger.fail(failed.id, QUOTED_AQL[0], NOW_MS)
+    for error in QUOTED_AQL[1:]:
+        _run(store, "t1048-002-rclone", "partial", error=error, failed=1)
+    _run(store, "t1048-002-rclone", "partial", error=QUOTED_AQL[0], failed=1)
+    served = [client.get(path).get_data(as_text=True) for path in
+              ("/api/health", "/api/health/t1048-002-rclone", "/api/overview", "/api/summary", "/api/windows",
+               "/api/banners")]
+    for text in served:
+        assert "svc_secret" not in text and "SELECT" not in text and "svc%5C" not in text.lower()
+    health = client.get("/api/health/t1048-002-rclone").get_json()
+    # What happened, up to where the query starts, is shown; the rest is said to be for administrators.
+    redacted = "POST api/ariel/searches: AQL parse error [the query is shown to administrators only]"
+    assert health["reason"].endswith(f"will be searched again ({redacted})")
+    assert health["windows"][0]["reason"].endswith(f"searched again on the next run: {redacted}")
+    assert [r["error_public"] for r in health["runs"]] == [redacted, None, None, None]
+    assert all(r["had_error"] for r in health["runs"])
+
+
+def test_a_plain_error_is_shown_to_everyone_as_it_is(client, store):
+    _run(store, "t1048-002-rclone", "failed", error="console: connection refused (HTTP 503)", failed=1)
+    health = client.get("/api/health/t1048-002-rclone").get_json()
+    assert health["runs"][0]["error_public"] == "console: connection refused (HTTP 503)"
+    assert "(console: connection refused (HTTP 503))" in health["reason"]

@@ -14,6 +14,7 @@ class FakeRuntime:
     """The web layer reads only the store and the rules; a real Store on a temp file stands behind it."""
     def __init__(self, store):
         self.store, self.rules = store, {}
+        self.config = None       # no local console session: nobody is signed in
 
     def clock(self):
         return 0

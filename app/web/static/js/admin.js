@@ -253,6 +253,7 @@ function exceptionForm(spec, existingId) {
   const addCondition = button("Add condition", "ghost");
   addCondition.addEventListener("click", () => conditions.append(conditionRow({ field: "username", value: "" }, fields)));
   const form = h("form", { class: "ew-form", id: "exception-form", "data-exception": existingId || "" },
+    existingId ? h("div", { class: "ew-wide" }, exceptionNotes(spec)) : null,
     item("Name", input("name", spec.name), "name"),
     item("Rule", select("rule_id", [["", "every rule"], ...state.ruleIds.map((r) => [r, r])], spec.rule_id || ""), "rule_id"),
     item("Expires (UTC, empty = never)", input("expires", utcInput(spec.expires_ms), { type: "datetime-local" }), "expires"),
@@ -278,6 +279,13 @@ function exceptionForm(spec, existingId) {
     if (saved) { notify(`Exception "${saved.name}" saved.`, "success"); history.replaceState(null, "", "#exceptions"); loadExceptions(); }
   });
   return form;
+}
+
+// What a stored exception suppresses, in words, and why it is not applied (a pattern the cost check refuses).
+function exceptionNotes(e) {
+  return h("div", { class: "ew-exception-notes" },
+    e.matches ? h("p", { class: "ew-matches" }, `Matches ${e.matches}.`) : null,
+    (e.problems || []).map((p) => h("p", { class: "ew-field-error ew-problem" }, `Not applied: ${p}`)));
 }
 
 async function loadExceptions(fromHit) {
@@ -307,7 +315,8 @@ async function loadExceptions(fromHit) {
     });
     actions.append(historyButton);
     return h("tr", { "data-exception": e.id, "data-state": e.state },
-      h("td", {}, e.name), h("td", {}, e.rule_id || "every rule"), h("td", {}, h("ul", { class: "ew-list" }, e.conditions.map((c) => h("li", { class: "ew-mono" }, describe(c))))),
+      h("td", {}, e.name), h("td", {}, e.rule_id || "every rule"), h("td", {}, h("ul", { class: "ew-list" }, e.conditions.map((c) => h("li", { class: "ew-mono" }, describe(c)))),
+        exceptionNotes(e)),
       h("td", {}, e.reason), h("td", {}, e.author), h("td", {}, e.expires_ms ? fmtTime(e.expires_ms) : "never"),
       h("td", {}, e.state), h("td", {}, `${e.suppressed.hits} hits, ${e.suppressed.pushed_down} events`), h("td", {}, actions));
   });
@@ -330,7 +339,8 @@ async function loadOffenses() {
     item("Send offense events", checkbox("enabled", s.enabled, "enabled"), "enabled"),
     item("Syslog target host", input("host", data.stored.host || "", { placeholder: data.console_ip || "the console" }), "host"),
     item("Port", input("port", s.port, { type: "number" }), "port"),
-    item("Protocol", select("protocol", [["tcp", "TCP"], ["udp", "UDP"], ["tls", "TLS"]], s.protocol), "protocol"),
+    item("Protocol", select("protocol", [["tcp", "TCP"], ["udp", "UDP"], ["tls", "TLS"]], s.protocol), "protocol",
+      h("div", { id: "offenses-warnings" })),
     item("Framing", select("framing", [["newline", "newline"], ["octet", "octet counting (RFC 6587)"]], s.framing), "framing"),
     item("Grouping", select("grouping", [["source_user", "source + user"], ["source_tool", "source + tool"], ["source_destination", "source + destination"]], s.grouping), "grouping"),
     item("Group window (minutes)", input("group_window_minutes", s.group_window_minutes, { type: "number" }), "group_window_minutes"),
@@ -341,6 +351,10 @@ async function loadOffenses() {
     h("div", { class: "ew-actions ew-wide" }, button("Save", "primary", { id: "offenses-save" }), button("Send a test event", "tertiary", { id: "offenses-test" })),
     h("div", { class: "ew-wide", id: "offenses-result" }));
   if (data.error) form.prepend(result(false, data.error));
+  // The settings' warnings (plaintext syslog) are about what is saved, so they follow each save.
+  const showWarnings = (warnings) => clear(form.querySelector("#offenses-warnings")).append(
+    ...(warnings || []).map((w) => h("p", { class: "ew-warning" }, `Warning: ${w}`)));
+  showWarnings(data.warnings);
   const values = () => {
     const body = { enabled: form.querySelector('[name="enabled"]').checked };
     for (const key of ["host", "protocol", "framing", "grouping"]) body[key] = form.querySelector(`[name="${key}"]`).value || null;
@@ -349,7 +363,8 @@ async function loadOffenses() {
     return body;
   };
   form.querySelector("#offenses-save").addEventListener("click", async () => {
-    if (await save(form, "PUT", "api/admin/offenses", values())) notify("Offense settings saved.", "success");
+    const saved = await save(form, "PUT", "api/admin/offenses", values());
+    if (saved) { showWarnings(saved.warnings); notify("Offense settings saved.", "success"); }
   });
   form.querySelector("#offenses-test").addEventListener("click", async () => {
     const out = clear(form.querySelector("#offenses-result"));

@@ -16,9 +16,11 @@ function ruleCard(r) {
       ["Window duration", r.duration_ms.avg === null ? "" : `avg ${duration(r.duration_ms.avg)}, max ${duration(r.duration_ms.max)}`],
     ]),
     h("details", {}, h("summary", {}, "Recent runs"),
-      table(["Started (UTC)", "Kind", "Status", "Windows done", "Failed", "New hits", "Took"],
+      table(["Started (UTC)", "Kind", "Status", "Windows done", "Failed", "New hits", "Took", "Error"],
         r.runs.map((run) => [time(run.started_ms), run.kind, tag(run.status), String(run.windows_done), String(run.windows_failed),
-          String(run.new_hits), run.finished_ms ? duration(run.finished_ms - run.started_ms) : ""]))),
+          String(run.new_hits), run.finished_ms ? duration(run.finished_ms - run.started_ms) : "",
+          // The redacted text, when it is plain prose; administrators read the whole error on the admin page.
+          run.had_error ? run.error_public || "an error (its text may quote the query: administrators only)" : ""]))),
     h("details", {}, h("summary", {}, "Window ledger (latest 50)"),
       table(["From (UTC)", "To (UTC)", "Kind", "Status", "Attempts", "Rows", "Hits", "Took", "Note"],
         r.windows.map((x) => [time(x.start_ms), time(x.end_ms), x.kind, stateTag(x.status), String(x.attempts),

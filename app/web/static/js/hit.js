@@ -85,8 +85,9 @@ function triageSection(hit, rerender) {
     });
     return b;
   };
-  const offerException = hit.status === "false_positive"
-    ? h("p", { id: "exception-offer" }, "Administrators can turn this false positive into a tuning exception: ",
+  // Only administrators may add exceptions (the admin page checks again): others are not shown a dead end.
+  const offerException = hit.status === "false_positive" && hit.viewer_is_admin
+    ? h("p", { id: "exception-offer" }, "You can turn this false positive into a tuning exception: ",
       h("a", { class: "cds--link", href: `admin#exception-from-hit-${hit.id}` }, "create an exception from this hit"), ".")
     : null;
   return section("Triage",
