@@ -253,9 +253,12 @@ class _Finder:
                     break
                 position = arg.end()
                 value = text[slice(*_arg_span(arg))]
+                # A quoted argument is masked even when it starts with "/": whether net.exe reads it as a switch
+                # depends on the shell that stripped the quotes, and a leaked password is worse than a masked switch.
+                quoted = arg.group("bare") is None
                 if value.startswith("\\\\"):
                     seen_share = True
-                elif seen_share and not value.startswith("/") and value != "*":
+                elif seen_share and (quoted or not value.startswith("/")) and value != "*":
                     self.add(*_arg_span(arg), match.start(), "net use")
                     break
 
