@@ -250,7 +250,8 @@ def test_hits_stored_before_the_browse_columns_are_backfilled(tmp_path):
 
 
 @pytest.mark.parametrize("sort", ["time", "risk", "rule", "host", "user", "tool", "destination", "status"])
-@pytest.mark.parametrize("filters", [{}, {"tool": "pscp"}, {"rule_ids": ["t1048-002-rclone"]},
+@pytest.mark.parametrize("filters", [{}, {"tool": "pscp"}, {"rule_ids": ["t1048-002-rclone"]}, {"host": "10.0.0.2"},
+                                     {"host": "WS-BOB"},
                                      {"rule_ids": ["t1048-002-rclone", "t1048-002-seed"], "risk_min": 50,
                                       "suppressed": None, "statuses": ["new"], "text": "x"}])
 def test_no_page_sorts_its_matches_in_memory(store, sort, filters):
