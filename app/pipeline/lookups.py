@@ -64,16 +64,20 @@ class Lookups:
     def _skipped(self, service: str, what: str) -> str:
         return f"{what} not tried: {self.down[service]}"
 
+    def _once_per_batch(self, kind: str, ip, look_up) -> tuple:
+        """One answer per address per batch; failures are not kept: the breaker decides what happens next."""
+        key = (kind, str(ip))
+        answer = self._batch.get(key)
+        if answer is None:
+            answer = look_up(ip)
+            if answer[1] is None:
+                self._batch[key] = answer
+        return answer
+
     # -- asset ---------------------------------------------------------------------------------------
     def asset(self, ip) -> tuple[object, str | None]:
         """(asset summary | None when the console knows none | UNKNOWN, error or None)."""
-        key = ("asset", str(ip))
-        answer = self._batch.get(key)
-        if answer is None:
-            answer = self._asset(ip)
-            if answer[1] is None:   # failures are not kept: the breaker decides what happens next
-                self._batch[key] = answer
-        return answer
+        return self._once_per_batch("asset", ip, self._asset)
 
     def _asset(self, ip) -> tuple[object, str | None]:
         address = parse_ip(ip)
@@ -97,13 +101,7 @@ class Lookups:
     # -- reverse DNS -----------------------------------------------------------------------------------
     def hostname(self, ip) -> tuple[str | None, str | None]:
         """(host name or None, error or None). Bounded: at most `max_dns_lookups` console lookups per batch."""
-        key = ("dns", str(ip))
-        answer = self._batch.get(key)
-        if answer is None:
-            answer = self._hostname(ip)
-            if answer[1] is None:   # failures are not kept: the breaker decides what happens next
-                self._batch[key] = answer
-        return answer
+        return self._once_per_batch("dns", ip, self._hostname)
 
     def _hostname(self, ip) -> tuple[str | None, str | None]:
         address = parse_ip(ip)
