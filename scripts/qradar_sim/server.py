@@ -32,6 +32,9 @@ class ConsoleRequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "QRadarSim/1.0"
     timeout = 120                       # an idle keep-alive connection gives its thread back eventually
+    # Headers and body go out in two writes; with Nagle on, the body waits for the client's delayed ACK
+    # (~40 ms a response on loopback). A console answers without that stall, so neither does the stand-in.
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):  # the request log at /sim/requests replaces stderr noise
         pass
