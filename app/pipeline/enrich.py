@@ -24,6 +24,8 @@ from .tools import TRANSFER_TOOLS, command_line_actions, command_line_destinatio
 
 log = logging.getLogger(__name__)
 
+CORRELATION_GROUP_MS = 3_600_000     # stored hits re-correlated together: one rule, one hour of event times
+
 # The keys of the enrichment schema this module writes; anything else in a stored enrichment was added by a
 # later processor and is kept when the hit is enriched again.
 OWN_KEYS = frozenset({"attack", "indicators", "tool", "protocol", "credentials", "command_line_masked",
@@ -77,12 +79,13 @@ class Enricher:
             return
         lookups = self._lookups()
         services = ServiceCatalog.load(self.settings.get(SERVICES_SETTING, {}))
-        processes, correlation_error = self._correlate(hits, context)
+        processes, correlation_errors = self._correlate(rule.id, hits, context)
+        lookups.prefetch_hostnames(_unnamed_public_destinations(hits))
         built = []
         for hit in hits:
             try:
                 built.append((hit, self._build(rule, hit, lookups, services, processes.get(hit.process_guid),
-                                               correlation_error)))
+                                               correlation_errors.get(hit.process_guid))))
             except Exception as error:   # a bug must not lose the window's hits: keep the hit, retry later
                 log.exception("enrichment of hit %s failed", hit.identity)
                 hit.enrichment = {"attack": _attack(rule), "state": "partial",
@@ -91,18 +94,24 @@ class Enricher:
 
     process = __call__
 
-    def _correlate(self, hits: Iterable[Hit], context) -> tuple[dict, str | None]:
-        guids = [h.process_guid for h in hits if h.process_guid and not h.command_line]
-        if not guids:
-            return {}, None
+    def _correlate(self, rule_id: str, hits: Iterable[Hit], context) -> tuple[dict, dict]:
+        """(processes by GUID, error by GUID) for the hits that lack a command line: the GUIDs a failed
+        search or the search budget left unanswered carry the error that makes their hits partial."""
+        wanted = [(h.process_guid, h.log_source_id, (h.facts or {}).get("process_image"))
+                  for h in hits if h.process_guid and not h.command_line]
+        if not wanted:
+            return {}, {}
         try:
-            return self.correlator.processes(guids, context), None
+            found = self.correlator.processes(wanted, context, key=(rule_id,))
         except CorrelationUnavailable as why:
             log.info("no process correlation: %s", why)
-            return {}, None
+            return {}, {}
         except Exception as error:
             log.warning("process correlation search failed: %s", error)
-            return {}, f"process correlation by ProcessGuid: {error}"
+            return {}, dict.fromkeys((g for g, _, _ in wanted), f"process correlation by ProcessGuid: {error}")
+        deferred = ("process correlation by ProcessGuid deferred: this window needed more than "
+                    f"{self.correlator.max_searches} console searches; re-enrichment completes it")
+        return found.found, dict.fromkeys(found.deferred, deferred)
 
     def _build(self, rule, hit: Hit, lookups: Lookups, services: ServiceCatalog, process: dict | None,
                correlation_error: str | None) -> dict:
@@ -211,15 +220,17 @@ class Enricher:
         lookups = self._lookups()
         services = ServiceCatalog.load(self.settings.get(SERVICES_SETTING, {}))
         completed = 0
+        stored = []
         for row in rows:
             previous = row.get("enrichment") or {}
-            rule = self._rule(row["rule_id"], previous)
-            hit, process = _hit_from_row(row, previous)
-            fields = {}
-            correlation_error = None
-            if hit.process_guid and not hit.command_line and process is None:
-                fields, found, correlation_error = self._correlate_one(rule, hit)
-                process = found.get(hit.process_guid)
+            stored.append((row, previous, self._rule(row["rule_id"], previous), *_hit_from_row(row, previous)))
+        fields_of, processes, errors = self._correlate_stored([(rule, hit) for _, _, rule, hit, process in stored
+                                                               if process is None])
+        lookups.prefetch_hostnames(_unnamed_public_destinations(hit for _, _, _, hit, _ in stored))
+        for row, previous, rule, hit, process in stored:
+            fields = fields_of.get(rule.id, {})
+            process = process or processes.get(hit.process_guid)
+            correlation_error = errors.get(hit.process_guid)
             try:
                 enrichment = self._build(rule, hit, lookups, services, process, correlation_error)
                 enrichment["indicators"] += [i for i in previous.get("indicators") or []
@@ -251,17 +262,46 @@ class Enricher:
         return _StoredRule(rule_id, tactic=attack.get("tactic"), technique=attack.get("technique"),
                            subtechnique=attack.get("subtechnique"))
 
-    def _correlate_one(self, rule, hit: Hit) -> tuple[dict, dict, str | None]:
-        """(fields, processes by GUID, error) for one stored hit that still lacks its command line."""
-        if self.search_factory is None or self.fields_for is None or isinstance(rule, _StoredRule):
-            return {}, {}, None
-        try:
-            fields = self.fields_for(rule)
-        except Exception as error:
-            return {}, {}, f"process correlation by ProcessGuid: {error}"
-        window = Window(hit.event_time_ms, hit.event_time_ms + 1)
-        found, error = self._correlate([hit], WindowContext(window, fields, self.search_factory, self.clock))
-        return fields, found, error
+    def _correlate_stored(self, stored: list[tuple[object, Hit]]) -> tuple[dict, dict, dict]:
+        """(fields by rule id, processes by GUID, error by GUID) for stored hits: the hits of one rule and one
+        hour are correlated together (one window: one search per batch, not one per hit)."""
+        fields_of, processes, errors, groups, unreadable = {}, {}, {}, {}, {}
+        if self.search_factory is None or self.fields_for is None:
+            return fields_of, processes, errors
+        for rule, hit in stored:
+            if isinstance(rule, _StoredRule) or not hit.process_guid or hit.command_line:
+                continue
+            if rule.id not in fields_of and rule.id not in unreadable:
+                try:
+                    fields_of[rule.id] = self.fields_for(rule)
+                except Exception as error:
+                    unreadable[rule.id] = f"process correlation by ProcessGuid: {error}"
+            if rule.id in unreadable:
+                errors[hit.process_guid] = unreadable[rule.id]
+            else:
+                groups.setdefault((rule.id, hit.event_time_ms // CORRELATION_GROUP_MS), []).append(hit)
+        for (rule_id, _), hits in groups.items():
+            times = [hit.event_time_ms for hit in hits]
+            context = WindowContext(Window(min(times), max(times) + 1), fields_of[rule_id], self.search_factory,
+                                    self.clock)
+            found, failed = self._correlate(rule_id, hits, context)
+            processes.update(found)
+            errors.update(failed)
+        return fields_of, processes, errors
+
+
+def _unnamed_public_destinations(hits: Iterable[Hit]) -> list[str]:
+    """The public addresses `_destination` will ask reverse DNS for: connections whose event names no host
+    (addresses a command line names are few and asked one by one)."""
+    addresses = {}
+    for hit in hits:
+        facts = hit.facts or {}
+        if (hit.destination_ip and hit.destination_port and hit.destination_ip != hit.source_ip
+                and hit.destination_ip not in addresses and not normalize_host(facts.get("destination_hostname"))
+                and not normalize_host(facts.get("query_name"))):
+            address = parse_ip(hit.destination_ip)
+            addresses[hit.destination_ip] = str(address) if address is not None and is_public(str(address)) else None
+    return [a for a in addresses.values() if a]
 
 
 def _no_search():

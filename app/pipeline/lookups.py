@@ -1,7 +1,9 @@
 """Console lookups for enrichment: the asset behind an IP, reverse DNS, reference-set allowlists.
 
 Each answer is cached (assets and DNS in the store with a time limit, so one run never asks twice for an IP;
-reference sets in memory for a few minutes). A lookup that fails is reported to the caller as an error
+reference sets in memory for a few minutes). Reverse DNS of a window's addresses is asked for all at once
+(`prefetch_hostnames`: the console's lookups run together and are polled together), so n new addresses wait
+about as long as one. A lookup that fails is reported to the caller as an error
 string, never raised. After one failure of a service within a batch, the rest of the batch skips that
 service instead of waiting through the client's retries again for every hit: the hits are stored partial
 and re-enriched later.
@@ -102,6 +104,40 @@ class Lookups:
     def hostname(self, ip) -> tuple[str | None, str | None]:
         """(host name or None, error or None). Bounded: at most `max_dns_lookups` console lookups per batch."""
         return self._once_per_batch("dns", ip, self._hostname)
+
+    def prefetch_hostnames(self, ips) -> None:
+        """Asks the console for the names of many addresses at once (started together, polled together), so
+        that `hostname()` finds them answered: one window's n unknown addresses cost one DNS wait, not n.
+        The cache, the budget and the breaker apply as they do to `hostname()`."""
+        wanted = []
+        for ip in ips:
+            address = parse_ip(ip)
+            if address is None or ("dns", str(address)) in self._batch or str(address) in wanted:
+                continue
+            key = str(address)
+            found, value = self.repository.cached("dns", key, now_ms=self.now_ms, ttl_s=self.dns_ttl_s)
+            if not found:
+                found, _ = self.repository.cached("dns-none", key, now_ms=self.now_ms,
+                                                  ttl_s=min(self.dns_ttl_s, NO_NAME_TTL_S))
+                value = None
+            if found:
+                self._batch[("dns", key)] = (value, None)
+            elif len(wanted) < self.dns_budget:
+                wanted.append(key)
+        if not wanted or "dns" in self.down:
+            return
+        self.dns_budget -= len(wanted)
+        answers: dict = {}
+        try:
+            self.client.dns_lookups(wanted, attempts=self.dns_attempts, interval_s=0.5, answers=answers)
+        except Exception as error:
+            unanswered = [key for key in wanted if key not in answers]
+            self._failed("dns", f"reverse DNS lookup of {', '.join(unanswered[:3])}"
+                                + (f" and {len(unanswered) - 3} more" if len(unanswered) > 3 else ""), error)
+        for key, message in answers.items():
+            name = normalize_host(message)
+            self.repository.remember("dns" if name else "dns-none", key, name, now_ms=self.now_ms)
+            self._batch[("dns", key)] = (name, None)
 
     def _hostname(self, ip) -> tuple[str | None, str | None]:
         address = parse_ip(ip)

@@ -312,17 +312,39 @@ class QRadarClient:
         """The console's reverse DNS answer for ``ip`` (its ``message``), or None when the lookup
         failed or did not complete after ``attempts`` polls ``interval_s`` apart."""
         address = str(ipaddress.ip_address(str(ip).strip()))
-        lookup = self.request_json("POST", "api/services/dns_lookups", params={"IP": address},
-                                   expected=(200, 201), idempotent=True).data
-        if "id" not in lookup:
-            raise MalformedResponseError("DNS lookup answer has no id", method="POST", path="api/services/dns_lookups")
+        return self.dns_lookups([address], attempts=attempts, interval_s=interval_s)[address]
+
+    def dns_lookups(self, ips, *, attempts=10, interval_s=1.0, answers=None):
+        """Reverse DNS for many addresses at once: every lookup is started, then all are polled together,
+        ``interval_s`` apart, so n lookups wait about as long as one. Returns ``answers`` (a new dict when
+        None), address -> name or None, filled as the lookups end, so a caller still holds the answers
+        given before a call that raised."""
+        answers = {} if answers is None else answers
+        pending = {}
+        for ip in ips:
+            address = str(ipaddress.ip_address(str(ip).strip()))
+            if address in pending or address in answers:
+                continue
+            lookup = self.request_json("POST", "api/services/dns_lookups", params={"IP": address},
+                                       expected=(200, 201), idempotent=True).data
+            if "id" not in lookup:
+                raise MalformedResponseError("DNS lookup answer has no id", method="POST",
+                                             path="api/services/dns_lookups")
+            pending[address] = lookup
         for attempt in range(attempts + 1):
-            status = str(lookup.get("status", "")).upper()
-            if status == "COMPLETED":
-                return lookup.get("message")
-            if status in ("ERROR", "FAILED", "CANCELED", "CANCELLED") or attempt == attempts:
-                self.platform.log(f"DNS lookup of {address} ended {status or 'without a status'}", "INFO")
-                return None
+            for address, lookup in list(pending.items()):
+                status = str(lookup.get("status", "")).upper()
+                if status == "COMPLETED":
+                    answers[address] = lookup.get("message")
+                elif status in ("ERROR", "FAILED", "CANCELED", "CANCELLED") or attempt == attempts:
+                    self.platform.log(f"DNS lookup of {address} ended {status or 'without a status'}", "INFO")
+                    answers[address] = None
+                else:
+                    continue
+                del pending[address]
+            if not pending:
+                break
             self._sleep(interval_s)
-            lookup = self.get_json(f"api/services/dns_lookups/{path_segment(lookup.get('id'))}")
-        return None  # pragma: no cover - the loop always returns
+            for address, lookup in pending.items():
+                pending[address] = self.get_json(f"api/services/dns_lookups/{path_segment(lookup.get('id'))}")
+        return answers

@@ -2,7 +2,7 @@
 
 Hostile text goes where the app puts outside values into AQL: a tuning exception's values (pushed down into the
 rule's query), a field mapping an administrator enters (a column name), process GUIDs read from telemetry (the
-correlation search). The judge is the console stand-in's own AQL parser (written from the console facts, not
+correlation searches, by GUID and by process image). The judge is the console stand-in's own AQL parser (written from the console facts, not
 from the app): the hostile query must parse to the same tree as the query rendered with a plain value, every
 column and literal in the same place, and the hostile value must come back whole inside a literal or a name.
 Values the app refuses (a NUL, a double quote in a column name) must be refused with a clear error.
@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from app.detection.aql import RenderError, Window, render
 from app.detection.rule import load_rules
-from app.pipeline.correlate import correlation_aql
+from app.pipeline.correlate import correlation_aql, pair_aql
 from app.pipeline.exceptions import exception_aql
 from app.qradar.properties import resolve_fields
 from app.store.exceptions import ExceptionError, validate_condition
@@ -133,3 +133,19 @@ def test_process_guids_from_telemetry_never_change_the_correlation_query(guids):
     tree = parse(hostile)
     assert skeleton(tree) == skeleton(parse(plain))
     assert all(g in leaves(tree) for g in guids)
+
+
+@pytest.mark.reliability("bad input", "hostile process images never change the correlation AQL (stand-in parser)")
+@SETTINGS
+@given(images=st.lists(HOSTILE, min_size=1, max_size=5, unique=True))
+def test_process_images_from_telemetry_never_change_the_correlation_query(images):
+    """The search by (log source, image) writes the hits' images: telemetry the attacker names."""
+    try:
+        hostile = pair_aql(FIELDS, [(65, image) for image in images], WINDOW.start_ms, WINDOW.end_ms)
+    except RenderError as refused:
+        assert any("\x00" in image for image in images), refused
+        return
+    plain = pair_aql(FIELDS, [(65, f"image{i}.exe") for i in range(len(images))], WINDOW.start_ms, WINDOW.end_ms)
+    tree = parse(hostile)
+    assert skeleton(tree) == skeleton(parse(plain))
+    assert all(image in leaves(tree) for image in images)

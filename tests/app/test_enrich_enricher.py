@@ -48,6 +48,13 @@ class Console:
         self._call("dns", ip)
         return self.dns.get(ip, "")
 
+    def dns_lookups(self, ips, attempts=10, interval_s=1.0, answers=None):
+        self.calls.append(("dns-wait", len(ips)))         # one wait for all of them (QRadarClient.dns_lookups)
+        answers = {} if answers is None else answers
+        for ip in ips:
+            answers[ip] = self.dns_lookup(ip, attempts, interval_s)
+        return answers
+
     def get_reference_set(self, name):
         self._call("set", name)
         return None if name not in self.sets else {"name": name, "data": [{"value": v} for v in self.sets[name]]}
@@ -201,7 +208,19 @@ def test_dns_lookups_are_bounded_per_batch(make, rules, console):
                                     ew_destinationip=f"203.0.113.{i}", ew_destinationport=443) for i in range(1, 6)])
     make(max_dns_lookups=2)(rules["t1048-002-seed"], hits, context())
     assert console.count("dns") == 2
+    assert console.count("dns-wait") == 1
     assert all(h.enrichment["state"] == "complete" for h in hits)
+
+
+def test_a_windows_unknown_addresses_are_looked_up_together(make, rules, console):
+    """Forty connections to twenty public addresses: one DNS wait for the twenty, none for a repeat."""
+    rows = [row(11 * MINUTE + i, ew_event_id="3", ew_command_line=None, ew_process_guid=None,
+                ew_destinationip=f"203.0.113.{i % 20 + 1}", ew_destinationport=443) for i in range(40)]
+    enricher = make()
+    enricher(rules["t1048-002-seed"], hits_from_rows("r", rows), context())
+    assert (console.count("dns"), console.count("dns-wait")) == (20, 1)
+    enricher(rules["t1048-002-seed"], hits_from_rows("r", rows), context())
+    assert (console.count("dns"), console.count("dns-wait")) == (20, 1)
 
 
 def test_allowlists(make, rules, console, store):

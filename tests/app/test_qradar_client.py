@@ -204,6 +204,22 @@ def test_dns_lookup_polls_until_completed():
     assert sleeps == [0.5, 0.5]
 
 
+def test_many_dns_lookups_wait_together():
+    """Three addresses: three lookups started, one wait, then each polled (the third needs a second round)."""
+    started = [response(201, {"id": n, "status": "QUEUED"}) for n in (1, 2, 3)]
+    polled = [response(200, {"id": 1, "status": "COMPLETED", "message": "a.example"}),
+              response(200, {"id": 2, "status": "COMPLETED", "message": ""}),
+              response(200, {"id": 3, "status": "PROCESSING"}),
+              response(200, {"id": 3, "status": "COMPLETED", "message": "c.example"})]
+    client, platform, sleeps = make(*started, *polled)
+    answers = client.dns_lookups(["198.51.100.1", "198.51.100.2", "2001:db8::0003"], interval_s=0.5)
+    assert answers == {"198.51.100.1": "a.example", "198.51.100.2": "", "2001:db8::3": "c.example"}
+    assert sleeps == [0.5, 0.5]
+    assert [c["path"] for c in platform.calls] == ["api/services/dns_lookups"] * 3 + [
+        "api/services/dns_lookups/1", "api/services/dns_lookups/2", "api/services/dns_lookups/3",
+        "api/services/dns_lookups/3"]
+
+
 def test_dns_lookup_is_bounded():
     answers = [response(201, {"id": 9, "status": "QUEUED"})] + [response(200, {"id": 9, "status": "QUEUED"})] * 3
     client, platform, _ = make(*answers)
