@@ -33,9 +33,14 @@ What each suite proves is in the test modules named in the last column:
 - **SIGKILL loop** (`tests/e2e/test_crash.py`): the scheduler process killed at random points (`seed` replays it);
   after every kill the store passes `PRAGMA integrity_check` and holds no duplicate; the restart ends with exactly
   the reference hits.
-- **load** (`tests/e2e/test_load.py`): a busy console on a 1-minute interval on a simulated clock: the backlog
-  (windows owed after each tick) stays at zero and the process's RSS stays flat (growth measured after warm-up).
-- **bad input**: hostile values never change an AQL query's structure, judged by the stand-in's parser
+- **load** (`tests/e2e/test_load.py`): a busy console on a 1-minute interval on a simulated clock, every connection
+  its own process and one in 50 with its process creation on the console: after each tick the backlog is zero
+  (no window owed, no hit left partial for re-enrichment), every row is stored and every created process's
+  command line is on its hit, the correlation searches of a window stay bounded whatever its rows
+  (`correlation searches max`: the most one window cost), every tick takes less than the minute it serves
+  (`tick p95 s`, `tick max s`), and the process's RSS stays flat (growth measured after warm-up).
+- **bad input**: hostile values (exception values, column names, process GUIDs and images) never change an AQL
+  query's structure, judged by the stand-in's parser
   (`tests/app/test_aql_structure.py`, hypothesis); rows with nulls go through the real client
   (`tests/e2e/test_bad_input.py`). Malformed, truncated and non-UTF-8 console answers are fault-matrix cases.
 """
