@@ -54,7 +54,7 @@ MAX_SEARCHES = 8            # correlation searches per window; GUIDs beyond are 
 CACHE_ENTRIES = 5_000       # processes remembered ...
 CACHE_BYTES = 16 << 20      # ... holding at most this much text ...
 CACHE_TTL_S = 3600          # ... for at most an hour (the look-back a window needs)
-MISSING_ENTRIES = 200_000   # GUIDs remembered as not found (about 150 bytes each)
+MISSING_ENTRIES = 100_000   # GUIDs remembered as not found (about 310 bytes each in memory: 31 MB)
 WINDOWS_KEPT = 4            # windows whose rows and covered pairs are kept (rules run in parallel)
 MAX_IMAGE = 1024            # longer is not an image path
 # Sysmon writes {8-4-4-4-12 hex}; other sources drop the braces or use other hex/word forms. Nothing longer,
@@ -165,8 +165,8 @@ class ProcessCorrelator:
         # One enricher serves every rule's thread: the caches lock themselves.
         self.known = cache or BoundedCache(CACHE_ENTRIES, CACHE_BYTES, CACHE_TTL_S)
         # GUID -> earliest time searched without finding it (an earlier window may still find it).
-        self.missing = BoundedCache(MISSING_ENTRIES, MISSING_ENTRIES * 160, max(lookback_minutes, 1) * 60,
-                                    size=lambda value: 150)
+        self.missing = BoundedCache(MISSING_ENTRIES, MISSING_ENTRIES * 310, max(lookback_minutes, 1) * 60,
+                                    size=lambda value: 310)
         self._windows: OrderedDict[tuple, _Window] = OrderedDict()
         self._lock = threading.Lock()
         self.searches = 0           # every correlation search this process made (reports and tests read it)
@@ -188,6 +188,7 @@ class ProcessCorrelator:
         start_ms, end_ms = window.start_ms - self.lookback_ms, window.end_ms
         state = self._window((*key, window.start_ms, window.end_ms))
         result = Correlation()
+        by_image = bool(context.fields.get("process_image"))    # else every GUID is searched by name
         pending: dict[str, tuple | None] = {}
         bad = []
         for guid, log_source, image in wanted:
@@ -203,7 +204,7 @@ class ProcessCorrelator:
             searched_from = self.missing.get(guid)
             if searched_from is not None and searched_from <= start_ms:
                 continue
-            pending[guid] = _usable_pair(log_source, image)
+            pending[guid] = _usable_pair(log_source, image) if by_image else None
         if bad:
             log.warning("%d process GUID(s) are not GUIDs and are not correlated, e.g. %r", len(bad), bad[0][:80])
 

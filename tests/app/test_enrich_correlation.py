@@ -120,6 +120,15 @@ def test_hits_without_a_usable_log_source_or_image_are_searched_by_guid(enricher
     assert all(h.enrichment["process"]["source"] == "correlated" for h in hits)
 
 
+def test_a_console_without_an_image_property_searches_by_guid(enricher, rules):
+    searches = Creations([creation(guid(1), 65)])
+    hits = hits_from_rows(RULE, [connection(10 * MINUTE, guid(1), 65)])
+    no_image = {k: v for k, v in FIELDS.items() if k != "process_image"}
+    enricher(rules[RULE], hits, WindowContext(Window(10 * MINUTE, 11 * MINUTE), no_image, searches, lambda: 1))
+    (aql,) = searches.aql
+    assert "logsourceid" not in aql and hits[0].enrichment["process"]["source"] == "correlated"
+
+
 def test_searches_beyond_the_budget_are_deferred_and_re_enrichment_finishes_them(enricher, rules, store):
     """A window that would need more searches than the budget leaves the rest to re-enrichment: the hits say
     so (partial, with the reason), and retry_partial correlates them in one search, not one per hit."""
