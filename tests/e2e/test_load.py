@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import sqlite3
 import time
 
 import pytest
@@ -114,6 +115,7 @@ def test_a_busy_console_on_a_one_minute_interval_keeps_up_with_flat_memory(start
     slowest = sorted(tick_s)[int(0.95 * (len(tick_s) - 1))]
     reliability.update(simulated_minutes=MINUTES, rows_per_minute=ROWS, hits_stored=stored,
                        correlated_per_minute=creations, correlation_searches_max=max(searches),
+                       sqlite=sqlite3.sqlite_version,    # the base image's 3.26.0 under scripts/test and scripts/soak
                        tick_p95_s=round(slowest, 2), tick_max_s=round(max(tick_s), 2),
                        rss_after_warm_up_mb=round(rss[WARM_UP - 1], 1), rss_growth_mb=round(growth, 1))
     # Keeping up in real time: a tick must take less than the minute it serves (a generous bound, on purpose).
