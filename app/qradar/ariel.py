@@ -57,26 +57,37 @@ class SearchInterrupted(Exception):
 
 class InFlight:
     """The Ariel searches this process has on the console, so that a shutdown (SIGTERM) can cancel and
-    delete them at once from the signal-handling thread instead of waiting for a poll to come back."""
+    delete them at once from the signal-handling thread instead of waiting for a poll to come back.
+
+    A console answers a query posted again while the same text still runs with the earlier search id (two
+    rules whose AQL is the same for a window: the analyzer's nets). The ids are therefore counted: the search
+    is shared, and only the last of its holders to finish may cancel or delete it; the first would otherwise
+    pull the results from under the other, which would see it vanish and search again."""
 
     def __init__(self):
         self.stop = threading.Event()
-        self._ids = set()
+        self._holders = {}
         self._lock = threading.Lock()
 
     def add(self, search_id):
         with self._lock:
-            self._ids.add(search_id)
+            self._holders[search_id] = self._holders.get(search_id, 0) + 1
 
-    def discard(self, search_id):
+    def discard(self, search_id) -> bool:
+        """Gives up one hold; True when nobody else in this process holds the search (it may be deleted)."""
         with self._lock:
-            self._ids.discard(search_id)
+            left = self._holders.get(search_id, 1) - 1
+            if left > 0:
+                self._holders[search_id] = left
+                return False
+            self._holders.pop(search_id, None)
+            return True
 
     def cancel_all(self, client):
         """Stops new searches and cancels and deletes the running ones; returns their ids. Never raises."""
         self.stop.set()
         with self._lock:
-            ids = sorted(self._ids)
+            ids = sorted(self._holders)
         for search_id in ids:
             path = f"{SEARCHES}/{search_id}"
             try:
@@ -256,8 +267,8 @@ class ArielSearch:
 
     def _discard(self, search):
         """Cancel (if still running) and delete; never raises, so it cannot hide the real error."""
-        if self.inflight is not None:
-            self.inflight.discard(search.id)
+        if self.inflight is not None and not self.inflight.discard(search.id):
+            return   # shared with another search of this process that is still reading it
         if search.gone:
             return
         path = f"{SEARCHES}/{search.id}"
