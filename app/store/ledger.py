@@ -17,6 +17,7 @@ from typing import Iterable, Mapping
 from .db import Database
 from .hits import FACET_COLUMNS, facet_values, facets_of_row
 from .redact import with_public
+from .rollup import count_inserted, last_hit_id
 
 OPEN_STATUSES = ("pending", "running", "failed")
 
@@ -143,14 +144,18 @@ class Ledger:
 
     @staticmethod
     def _insert_hits(conn, window_id: int, hits: Iterable[Mapping], now_ms: int) -> int:
-        # rowcount, not total_changes: the overview's roll-up triggers (store/rollup.py) change rows too.
+        # rowcount: the hits this statement inserted (a skipped identity is not one; roll-up rows are not either).
+        before = last_hit_id(conn)
         inserted = conn.executemany(
             # Only a repeated identity is skipped; any other constraint failure aborts the window.
             f"INSERT INTO hits ({', '.join(HIT_COLUMNS + FACET_COLUMNS)}, window_id, created_ms) "
             f"VALUES ({', '.join('?' * len(HIT_COLUMNS + FACET_COLUMNS))}, ?, ?) ON CONFLICT(identity) DO NOTHING",
             (tuple(h.get(c) for c in HIT_COLUMNS) + facet_values(facets_of_row(h)) + (window_id, now_ms)
              for h in hits))
-        return max(inserted.rowcount, 0)
+        new = max(inserted.rowcount, 0)
+        if new:
+            count_inserted(conn, before)   # the overview's roll-ups, in this transaction
+        return new
 
     def windows(self, rule_id: str | None = None, *, statuses: Iterable[str] | None = None,
                 limit: int = 500) -> list[dict]:
