@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Iterable, Mapping   # not typing's aliases: isinstance() on them is slow
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
 
 from ..store import to_json
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterable, Mapping   # typing's aliases make isinstance() slow
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping
 
 from ..detection.aql import RenderError, Window, render
 from ..detection.rule import Rule
