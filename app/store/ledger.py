@@ -17,7 +17,7 @@ from typing import Iterable, Mapping
 from .db import Database
 from .hits import FACET_COLUMNS, facet_values, facets_of_row
 from .redact import with_public
-from .rollup import count_inserted, last_hit_id
+from .rollup import COUNTED, count_inserted
 
 OPEN_STATUSES = ("pending", "running", "failed")
 
@@ -26,6 +26,19 @@ HIT_COLUMNS = (
     "event_id", "process_image", "command_line", "process_guid", "log_source_id", "qid", "payload",
     "fields_json", "enrichment_json", "enrichment_state", "risk_score", "suppressed", "exception_id",
 )
+
+INSERTED_COLUMNS = HIT_COLUMNS + FACET_COLUMNS + ("window_id", "created_ms")
+_COUNTED_AT = tuple(INSERTED_COLUMNS.index(c) for c in COUNTED)
+
+
+def _stored_identities(conn, identities) -> set:
+    """Which of these identities are stored already (a retried window, overlapping windows)."""
+    identities, stored = list(identities), set()
+    for i in range(0, len(identities), 500):     # SQLite 3.26 allows 999 parameters per statement
+        chunk = identities[i:i + 500]
+        stored.update(r[0] for r in conn.execute(
+            f"SELECT identity FROM hits WHERE identity IN ({', '.join('?' * len(chunk))})", chunk))
+    return stored
 
 
 @dataclass(frozen=True)
@@ -144,18 +157,29 @@ class Ledger:
 
     @staticmethod
     def _insert_hits(conn, window_id: int, hits: Iterable[Mapping], now_ms: int) -> int:
-        # rowcount: the hits this statement inserted (a skipped identity is not one; roll-up rows are not either).
-        before = last_hit_id(conn)
+        # A hit already stored (or twice in this batch) is left out before the insert, so that the roll-ups
+        # count exactly the rows inserted; ON CONFLICT stays as the guarantee that no identity is stored twice.
+        rows, seen = [], set()
+        for h in hits:
+            row = tuple(h.get(c) for c in HIT_COLUMNS) + facet_values(facets_of_row(h)) + (window_id, now_ms)
+            if row[0] not in seen:
+                seen.add(row[0])
+                rows.append(row)
+        if not rows:
+            return 0
+        stored = _stored_identities(conn, seen)
+        if stored:
+            rows = [row for row in rows if row[0] not in stored]
+            if not rows:
+                return 0
         inserted = conn.executemany(
             # Only a repeated identity is skipped; any other constraint failure aborts the window.
-            f"INSERT INTO hits ({', '.join(HIT_COLUMNS + FACET_COLUMNS)}, window_id, created_ms) "
-            f"VALUES ({', '.join('?' * len(HIT_COLUMNS + FACET_COLUMNS))}, ?, ?) ON CONFLICT(identity) DO NOTHING",
-            (tuple(h.get(c) for c in HIT_COLUMNS) + facet_values(facets_of_row(h)) + (window_id, now_ms)
-             for h in hits))
-        new = max(inserted.rowcount, 0)
-        if new:
-            count_inserted(conn, before)   # the overview's roll-ups, in this transaction
-        return new
+            f"INSERT INTO hits ({', '.join(INSERTED_COLUMNS)}) VALUES ({', '.join('?' * len(INSERTED_COLUMNS))}) "
+            f"ON CONFLICT(identity) DO NOTHING", rows)
+        if inserted.rowcount != len(rows):   # cannot happen in this transaction; never count a guess
+            raise RuntimeError(f"stored {inserted.rowcount} of {len(rows)} new hits of window {window_id}")
+        count_inserted(conn, [tuple(row[i] for i in _COUNTED_AT) for row in rows])   # the overview's roll-ups
+        return len(rows)
 
     def windows(self, rule_id: str | None = None, *, statuses: Iterable[str] | None = None,
                 limit: int = 500) -> list[dict]:

@@ -2,9 +2,9 @@
 take minutes to group): hits by rule and suppressed per hour (hit_hourly), per day (hit_daily) and in total
 (hit_totals), and un-suppressed hits per host, user, tool and destination (hit_top). Tables: migration 0005.
 
-Inserted hits are counted set-based by `count_inserted()`, which the one writer that inserts hits (the
-ledger, app/store/ledger.py) calls in the transaction that inserts them: a row trigger ran 14 statements per
-hit and cost more than the insert itself (v1). Triggers keep the roll-ups exact for every other change,
+Inserted hits are counted a window at a time by `count_inserted()`, which the one writer that inserts hits
+(the ledger, app/store/ledger.py) calls in the transaction that inserts them: a row trigger ran 14 statements
+per hit and cost more than the insert itself (v1). Triggers keep the roll-ups exact for every other change,
 whoever makes it (re-enrichment, exceptions applied later, the browse-column backfill, retention deleting old
 hits), so no writer of those has to remember them. They are created here, not in the migration, because their
 bodies hold semicolons and the migration runner splits on them. Creating them (first start after an upgrade,
@@ -12,6 +12,9 @@ or after someone dropped one) rebuilds the roll-ups from the hits in the same tr
 start out of step.
 """
 from __future__ import annotations
+
+import string
+from collections import Counter
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
@@ -77,27 +80,54 @@ def ensure_rollups(db) -> bool:
     return True
 
 
-def last_hit_id(conn) -> int:
-    """The id below which every stored hit lies: hits inserted after this call get larger ids (rowids grow
-    past the largest one), which is how `count_inserted` finds them."""
-    return conn.execute("SELECT COALESCE(MAX(id), 0) FROM hits").fetchone()[0]
+# SQLite's NOCASE folds the 26 ASCII capitals and nothing else; hit_top.value compares with it.
+_NOCASE = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+# What count_inserted reads of each hit, in this order.
+COUNTED = ("event_time_ms", "rule_id", "suppressed", *TOP_DIMENSIONS.values())
 
 
-def count_inserted(conn, after_id: int) -> None:
-    """Counts into the roll-ups the hits inserted since `last_hit_id()` returned `after_id`: one grouped
-    UPSERT per roll-up table instead of a trigger per hit. Call it in the transaction that inserted them.
-    (INSERT ... SELECT ... ON CONFLICT needs the SELECT's WHERE for SQLite's parser.)"""
-    for table, (key, size) in COUNTERS.items():
-        columns = ["rule_id", "suppressed"] if key is None else [key, "rule_id", "suppressed"]
-        selected = ["rule_id", "suppressed"] if key is None else \
-            [f"event_time_ms - event_time_ms % {size}", "rule_id", "suppressed"]
-        conn.execute(f"INSERT INTO {table} ({', '.join(columns)}, n) "
-                     f"SELECT {', '.join(selected)}, COUNT(*) FROM hits WHERE id > ? GROUP BY {', '.join(selected)} "
-                     f"ON CONFLICT ({', '.join(columns)}) DO UPDATE SET n = n + excluded.n", (after_id,))
-    for dim, column in TOP_DIMENSIONS.items():
-        # Grouped without case as hit_top.value compares; a value new to hit_top is spelled as the first hit
-        # that has it (the row of MIN(id): SQLite takes bare columns from it), as a trigger would have stored it.
-        conn.execute(f"INSERT INTO hit_top (dim, value, n) SELECT '{dim}', value, n FROM "
-                     f"(SELECT {column} AS value, COUNT(*) AS n, MIN(id) FROM hits "
-                     f"WHERE id > ? AND suppressed = 0 AND {column} IS NOT NULL GROUP BY {column} COLLATE NOCASE) "
-                     f"WHERE 1 ON CONFLICT (dim, value) DO UPDATE SET n = n + excluded.n", (after_id,))
+def _nocase(value):
+    """The value as NOCASE compares it (lower() is the same on ASCII text, and far quicker than translate)."""
+    if not isinstance(value, str):
+        return value
+    return value.lower() if value.isascii() else value.translate(_NOCASE)
+
+
+def _bucket(time_ms: int, size: int) -> int:
+    """`time_ms - time_ms % size` as SQLite computes it (the triggers do): its % keeps the dividend's sign."""
+    remainder = time_ms % size
+    return time_ms - (remainder - size if time_ms < 0 and remainder else remainder)
+
+
+def count_inserted(conn, hits) -> None:
+    """Counts into the roll-ups the hits just inserted, given as tuples of their COUNTED values: the counts
+    are added up here and written with one UPSERT per changed roll-up row, where a row trigger ran 14 statements
+    per hit (v1) and reading the new hits back would read every one's overflow pages (suppressed, tool and
+    destination come after the JSON columns). Call it in the transaction that inserted them, with exactly the
+    hits that were inserted (not those skipped as already stored)."""
+    if not hits:
+        return
+    times, rules, flags, *columns = zip(*hits)
+    hourly = Counter(zip([t - t % HOUR_MS if t >= 0 else _bucket(t, HOUR_MS) for t in times], rules, flags))
+    daily, totals = Counter(), Counter()
+    for (hour, rule_id, suppressed), n in hourly.items():   # as ensure_rollups derives them from hit_hourly
+        daily[(_bucket(hour, DAY_MS), rule_id, suppressed)] += n
+        totals[(rule_id, suppressed)] += n
+    for table, counts in (("hit_hourly", hourly), ("hit_daily", daily), ("hit_totals", totals)):
+        key = COUNTERS[table][0]
+        names = ", ".join(["rule_id", "suppressed"] if key is None else [key, "rule_id", "suppressed"])
+        conn.executemany(f"INSERT INTO {table} ({names}, n) VALUES ({', '.join('?' * (len(next(iter(counts))) + 1))}) "
+                         f"ON CONFLICT ({names}) DO UPDATE SET n = n + excluded.n",
+                         [(*group, n) for group, n in counts.items()])
+    top: dict[tuple, list] = {}
+    for dim, values in zip(TOP_DIMENSIONS, columns):
+        for value, suppressed in zip(values, flags):
+            if suppressed == 0 and value is not None:
+                folded = (dim, _nocase(value))
+                entry = top.get(folded)
+                if entry is None:   # a value new to hit_top is spelled as the first hit that has it
+                    top[folded] = [dim, value, 1]
+                else:
+                    entry[2] += 1
+    conn.executemany("INSERT INTO hit_top (dim, value, n) VALUES (?, ?, ?) "
+                     "ON CONFLICT (dim, value) DO UPDATE SET n = n + excluded.n", list(top.values()))
