@@ -120,6 +120,9 @@ _RCLONE_CONFIG = re.compile(r"(?i)\bconfig[ \t]{1,8}(?:create|update)\s")
 _RCLONE_SECRET_KEY = re.compile(r"(?i)(?<!\S)(?P<flag>pass|password|secret_access_key|client_secret|token|key)"
                                 r"(?:[ \t]+|=)" + _ARG)
 _NET_USE = re.compile(r"(?i)[ \t]+use(?![\w.-])")
+# The `net`/`net1` tokens of table().tool_token: its matches are whole runs of [\w.$-] (look-behind and
+# look-ahead), so searching these two names alone finds exactly its net tokens, without trying every tool.
+_NET_TOKEN = re.compile(r"(?i)(?<![\w.$-])(net1?)(?:\.exe)?(?![\w.$-])")
 _NET_ARGS = 12      # `net use` takes a handful of arguments; looking further would only cost time
 
 
@@ -256,9 +259,7 @@ class _Finder:
         text = self.text
         if not may_match(("net",), self.lowered):
             return
-        for match in table().tool_token.finditer(text):
-            if match.group(1).lower() not in ("net", "net1"):
-                continue
+        for match in _NET_TOKEN.finditer(text):
             use = _NET_USE.match(text, match.end())
             if not use:
                 continue

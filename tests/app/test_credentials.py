@@ -135,3 +135,13 @@ def test_the_word_prechecks_change_no_result(line, upper, swap):
     with mock.patch.object(credentials, "ascii_lower", lambda text: None):
         searched = find_credentials(line)
     assert find_credentials(line) == searched
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["net", "NET1", "net.exe", "Net1.EXE", "netsh", "psexec", "x.net", "-", ".", " ",
+                                 "$", "/", "\\\\", "use", "é", "\u212a", "rclone", "1", "exe"]), max_size=10).map("".join))
+def test_net_use_finds_the_net_tokens_the_tool_table_finds(text):
+    from app.pipeline import credentials
+    every_tool = [(m.start(), m.end()) for m in credentials.table().tool_token.finditer(text)
+                  if m.group(1).lower() in ("net", "net1")]
+    assert [(m.start(), m.end()) for m in credentials._NET_TOKEN.finditer(text)] == every_tool
