@@ -5,6 +5,7 @@ Pure functions over text, no console calls: the enricher and the tests use them 
 """
 from __future__ import annotations
 
+import functools
 import re
 
 from . import credentials
@@ -41,6 +42,17 @@ def stem(name: str | None) -> str | None:
 def tool_identity(image: str | None, original_file_name: str | None) -> dict:
     """{"name", "image", "renamed", "original_file_name"}: the name is the PE original file name's stem
     when the binary was renamed (svchost-helper.exe built as rclone.exe is rclone)."""
+    if _short_text(image) and _short_text(original_file_name):   # telemetry: a megabyte is not remembered
+        return dict(_tool_identity(image, original_file_name))   # a copy: the hit keeps it
+    return _tool_identity.__wrapped__(image, original_file_name)
+
+
+def _short_text(value) -> bool:
+    return value is None or (isinstance(value, str) and len(value) <= 1024)
+
+
+@functools.lru_cache(maxsize=1024)   # a console runs the same few binaries over and over
+def _tool_identity(image: str | None, original_file_name: str | None) -> dict:
     image_stem, original_stem = stem(image), stem(original_file_name)
     renamed = bool(image_stem and original_stem and image_stem != original_stem)
     name = original_stem if renamed else (image_stem or original_stem)
