@@ -18,7 +18,10 @@ The life of one search, and why each step is there:
    rows as fit ``page_bytes`` at the size the last page measured (at most ``page_size``),
    so kilobyte-long command lines cannot make one page hold hundreds of megabytes.
    ``total`` is the console's row count for the search once its first page arrived
-   (None before, or when the console sends no ``Content-Range``).
+   (None before, or when the console sends no ``Content-Range``). With ``prefetch``, the
+   next page is asked for in a background thread while the caller works on this one
+   (the GIL is free while a thread waits on its socket, and a console's latency is
+   hidden behind the caller's work): two pages in memory at most, never more.
 4. ``DELETE searches/{id}`` (202; 404 means it is gone already), so results do not
    sit on the console for a day.
 
@@ -40,6 +43,7 @@ import math
 import re
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from .errors import (MalformedResponseError, NotFoundError, QRadarError, ResultsNotReadyError, SearchCanceledError,
                      SearchFailedError, SearchNotFoundError, SearchTimeoutError)
@@ -124,7 +128,7 @@ class ArielSearch:
 
     def __init__(self, client, *, page_size=1000, page_bytes=4_000_000, initial_wait_s=1.0, poll_wait_s=10,
                  timeout_s=600, max_recreates=2, clock=time.monotonic, sleep=time.sleep, on_restart=None,
-                 inflight=None):
+                 inflight=None, prefetch=False):
         if page_size < 1 or page_bytes < 1:
             raise ValueError("page_size and page_bytes must be at least 1")
         self.client = client
@@ -138,6 +142,9 @@ class ArielSearch:
         self.on_restart = on_restart
         self.restarts = 0
         self.inflight = inflight
+        # Off by default: a page asked for in another thread is asked without a browser request's context
+        # (qpylib forwards its cookies), and scripted tests expect one request at a time.
+        self.prefetch = prefetch
         self._clock = clock
         self._sleep = sleep
 
@@ -231,28 +238,45 @@ class ArielSearch:
 
     def _pages(self, search):
         start, total, size = 0, None, min(self.page_size, FIRST_PAGE_ROWS)
-        while total is None or start < total:
-            self._check_stop()
-            rng = f"items={start}-{start + size - 1}"
-            try:
-                reply = self.client.request_json("GET", f"{SEARCHES}/{search.id}/results",
-                                                 headers={"Range": rng}, expected=(200, 206))
-            except ResultsNotReadyError:
-                # Status said COMPLETED but the results are not there yet: wait again.
-                search.status = ""
-                self._wait(search)
-                continue
-            rows = _result_rows(reply.data, search.id)
-            match = _CONTENT_RANGE.search(reply.headers.get("Content-Range", ""))
-            if match:
-                total = self.total = int(match.group(1))
-            if not rows:
-                return
-            size = self._next_size(reply, rows)
-            start += len(rows)
-            del reply   # the decoded page is all that stays in memory while the caller works on it
-            yield from rows
-            del rows
+        # One thread per search (its keep-alive session is per thread); `ahead` is the page it is fetching.
+        pool = ThreadPoolExecutor(1, thread_name_prefix="ariel-page") if self.prefetch else None
+        ahead = None
+        try:
+            while total is None or start < total:
+                self._check_stop()
+                fetching, ahead = ahead, None
+                try:
+                    if fetching is not None and fetching[:2] == (start, size):
+                        reply = fetching[2].result()
+                    else:
+                        reply = self._fetch_page(search, start, size)
+                except ResultsNotReadyError:
+                    # Status said COMPLETED but the results are not there yet: wait again.
+                    search.status = ""
+                    self._wait(search)
+                    continue
+                rows = _result_rows(reply.data, search.id)
+                match = _CONTENT_RANGE.search(reply.headers.get("Content-Range", ""))
+                if match:
+                    total = self.total = int(match.group(1))
+                if not rows:
+                    return
+                size = self._next_size(reply, rows)
+                start += len(rows)
+                del reply   # the decoded page is all that stays in memory while the caller works on it
+                if pool is not None and (total is None or start < total):
+                    ahead = (start, size, pool.submit(self._fetch_page, search, start, size))
+                yield from rows
+                del rows
+        finally:
+            if pool is not None:
+                # Waits for a page still being fetched, so that no request of this search is in flight
+                # when it is deleted; its answer (or error) is dropped.
+                pool.shutdown(wait=True, cancel_futures=True)
+
+    def _fetch_page(self, search, start, size):
+        return self.client.request_json("GET", f"{SEARCHES}/{search.id}/results",
+                                        headers={"Range": f"items={start}-{start + size - 1}"}, expected=(200, 206))
 
     def _next_size(self, reply, rows):
         """Rows for the next page so that it stays near page_bytes at the size this page measured."""

@@ -155,6 +155,23 @@ def test_a_search_the_console_shares_between_two_readers_is_deleted_once_both_ar
     assert [(c["method"], c["status"]) for c in calls(console)][-1] == ("DELETE", 202)   # after the last page
 
 
+def test_prefetched_pages_are_the_same_pages_and_none_outlives_the_delete(console, tmp_path):
+    """With prefetch (the pipeline's searches), the next page is asked for while the caller works on this one:
+    the same ranges and rows, and the search deleted only once no page request is in flight, also when the caller
+    stops early."""
+    ariel = ariel_for(client_for(console, tmp_path), page_size=3, prefetch=True)
+    assert ips(ariel.rows(AQL)) == ALL_IPS
+    pages = calls(console, "GET /api/ariel/searches/{id}/results")
+    assert [c["headers"]["Range"] for c in pages] == ["items=0-2", "items=3-5", "items=6-8"]
+    assert [(c["method"], c["status"]) for c in calls(console)][-1] == ("DELETE", 202)
+    rows = ariel_for(client_for(console, tmp_path), page_size=2, prefetch=True).rows(AQL)
+    assert next(rows) and next(rows) and next(rows)    # the third row: page 2 was prefetched, page 3 is asked
+    rows.close()
+    log = calls(console)
+    deleted = max(i for i, c in enumerate(log) if c["method"] == "DELETE")
+    assert deleted == len(log) - 1 and log[deleted - 1]["route"] == "/api/ariel/searches/{id}/results"
+
+
 def test_burst_of_503_is_ridden_out(console, tmp_path):
     console.admin("POST", "/sim/faults", json={"route": "GET /api/ariel/searches/{id}", "count": 3,
                                               "status": 503, "code": 1010})
