@@ -62,7 +62,8 @@ class Runtime:
         # Order matters: the analyzer decides first (nothing it drops is enriched); exceptions read the enrichment
         # (tool, destination host, asset); pushed-down exceptions are counted last so that every suppressed event
         # is accounted for.
-        self.runner = RuleRunner(self.store, self.new_search, self.fields_for, clock=clock,
+        # The runner's searches fetch the next results page while this one is processed (ariel.py).
+        self.runner = RuleRunner(self.store, lambda: self.new_search(prefetch=True), self.fields_for, clock=clock,
                                  processors=[self.analysis, self.enricher, self.exception_filter, self.push_down.count,
                                              *processors],
                                  exclusions_for=self.push_down.exclusions,
@@ -97,10 +98,11 @@ class Runtime:
                                      "token on the ExfilWatch admin page")
         return token
 
-    def new_search(self) -> ArielSearch:
+    def new_search(self, *, prefetch: bool = False) -> ArielSearch:
         c = self.config
         return ArielSearch(self.client, page_size=c.page_size, page_bytes=c.page_bytes, initial_wait_s=c.initial_wait_s,
-                           poll_wait_s=c.poll_wait_s, timeout_s=c.search_timeout_s, inflight=self.inflight)
+                           poll_wait_s=c.poll_wait_s, timeout_s=c.search_timeout_s, inflight=self.inflight,
+                           prefetch=prefetch)
 
     def network_hierarchy(self) -> list[str]:
         """The console's network hierarchy (CIDRs), cached like the columns; the analyzer counts them as internal.

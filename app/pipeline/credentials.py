@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from .precheck import ascii_lower, may_match
+
 MASK = "********"
 # Windows runs command lines of at most 32,767 characters: text beyond that is not a command line. Longer text
 # is analysed and shown up to there (cut at a blank, so that no argument is shown in part) and the rest is
@@ -74,6 +76,11 @@ class _Table:
                                                                               "user_password") for o in r.names if len(o) == 2)
         tools = sorted({t for r in self.rows for t in r.tools if t != "*"} | {"net", "net1", "rclone"},
                        key=len, reverse=True)
+        # The words each pattern below needs one of (precheck.py), lower case.
+        self.key_words = tuple({k.lower() for k in data["keys"]["names"]})
+        self.equals_words = tuple({k.lower() for k in data["keys"]["equals_names"]})
+        self.header_words = tuple({h.lower() for h in data["headers"]["names"]})
+        self.environment_words = tuple({n.lower() for n in data["environment"]["names"]} | {"rclone_config_"})
         self.tool_token = re.compile(r"(?i)(?<![\w.$-])(" + "|".join(map(re.escape, tools)) +
                                      r")(?:\.exe)?(?![\w.$-])")
         words = sorted(data["long_option_words"]["words"], key=len, reverse=True)
@@ -113,6 +120,9 @@ _RCLONE_CONFIG = re.compile(r"(?i)\bconfig[ \t]{1,8}(?:create|update)\s")
 _RCLONE_SECRET_KEY = re.compile(r"(?i)(?<!\S)(?P<flag>pass|password|secret_access_key|client_secret|token|key)"
                                 r"(?:[ \t]+|=)" + _ARG)
 _NET_USE = re.compile(r"(?i)[ \t]+use(?![\w.-])")
+# The `net`/`net1` tokens of table().tool_token: its matches are whole runs of [\w.$-] (look-behind and
+# look-ahead), so searching these two names alone finds exactly its net tokens, without trying every tool.
+_NET_TOKEN = re.compile(r"(?i)(?<![\w.$-])(net1?)(?:\.exe)?(?![\w.$-])")
 _NET_ARGS = 12      # `net use` takes a handful of arguments; looking further would only cost time
 
 
@@ -136,6 +146,7 @@ def _openssl_secret(start: int, end: int, text: str) -> tuple[int, int] | None:
 class _Finder:
     def __init__(self, text: str):
         self.text = text
+        self.lowered = ascii_lower(text)
         self.hits: list[tuple[int, int, int, str]] = []   # (secret start, end, where the shown prefix starts, kind)
         self._tools: tuple[list[int], list[str]] | None = None
 
@@ -212,14 +223,20 @@ class _Finder:
         t, text = table(), self.text
         # Each pattern needs a punctuation character that most command lines lack (a quote, `=`, `<`, `://`):
         # a pattern whose character is absent cannot match, and a substring test is far cheaper than a search.
-        # Only punctuation, never letters: (?i) also matches letters like U+212A KELVIN SIGN that lower() keeps.
+        # Letters only through precheck.py: (?i) also matches letters like U+212A KELVIN SIGN that lower() keeps.
         quoted, equals, colon = '"' in text or "'" in text, "=" in text, ":" in text
-        for pattern, kind, possible in ((t.json_pair, None, quoted and colon),
-                                        (t.xml_pair, None, "<" in text or "&" in text),
-                                        (t.equals_pair, None, equals), (t.header, None, colon or equals),
-                                        (t.environment, None, equals), (_URL_PASSWORD, "password in URL", "://" in text),
-                                        (_NETWORK_CREDENTIAL, "NetworkCredential", quoted and "(" in text),
-                                        (_SECURE_STRING, "ConvertTo-SecureString -AsPlainText", quoted)):
+        lowered = self.lowered
+        for pattern, kind, possible in (
+                (t.json_pair, None, quoted and colon and may_match(t.key_words, lowered)),
+                (t.xml_pair, None, ("<" in text or "&" in text) and may_match(t.key_words, lowered)),
+                (t.equals_pair, None, equals and may_match(t.equals_words, lowered)),
+                (t.header, None, (colon or equals) and may_match(t.header_words, lowered)),
+                (t.environment, None, equals and may_match(t.environment_words, lowered)),
+                (_URL_PASSWORD, "password in URL", "://" in text and "@" in text),
+                (_NETWORK_CREDENTIAL, "NetworkCredential", quoted and "(" in text
+                 and may_match(("networkcredential",), lowered)),
+                (_SECURE_STRING, "ConvertTo-SecureString -AsPlainText", quoted
+                 and may_match(("convertto-securestring",), lowered))):
             if not possible:
                 continue
             for match in pattern.finditer(text):
@@ -234,15 +251,15 @@ class _Finder:
                     while shown_from > max(0, match.start() - 32) and text[shown_from - 1].isalnum():
                         shown_from -= 1
                 self.add(start, end, shown_from, label)
-        if _RCLONE_CONFIG.search(text):
+        if may_match(("config",), lowered) and _RCLONE_CONFIG.search(text):
             for match in _RCLONE_SECRET_KEY.finditer(text):
                 self.add(*_arg_span(match), match.start(), match.group("flag"))
 
     def net_use(self) -> None:
         text = self.text
-        for match in table().tool_token.finditer(text):
-            if match.group(1).lower() not in ("net", "net1"):
-                continue
+        if not may_match(("net",), self.lowered):
+            return
+        for match in _NET_TOKEN.finditer(text):
             use = _NET_USE.match(text, match.end())
             if not use:
                 continue

@@ -82,6 +82,7 @@ class ServiceCatalog:
     def __init__(self, entries: Mapping[str, Mapping]):
         self.suffixes: dict[str, dict] = {}
         self.globs: list[tuple[str, dict]] = []
+        self._known: dict[str, dict | None] = {}
         for key, service in entries.items():
             domain = normalize_host(key)
             if not domain or not service:
@@ -104,6 +105,18 @@ class ServiceCatalog:
         return cls(entries)
 
     def lookup(self, hostname) -> dict | None:
+        """The service of a host name (a copy: callers store it in a hit), remembered per catalog: a window's
+        hits name a few hosts many times, and a catalog lives for one window."""
+        key = hostname if isinstance(hostname, str) and len(hostname) <= MAX_HOST_CHARS else None
+        if key is not None and key in self._known:
+            found = self._known[key]
+        else:
+            found = self._lookup(hostname)
+            if key is not None and len(self._known) < 4096:
+                self._known[key] = found
+        return dict(found) if found else None
+
+    def _lookup(self, hostname) -> dict | None:
         host = normalize_host(hostname)
         if not host or parse_ip(host) is not None:
             return None

@@ -1,4 +1,4 @@
-"""Applies the administrators' tuning exceptions (app/store/exceptions.py) to a rule's hits.
+"""Applies the administrators' tuning exceptions (app/store/exception_spec.py) to a rule's hits.
 
 Two ways, one meaning:
 - `ExceptionFilter`, a processor that runs after enrichment: a hit matching an active exception is kept
@@ -28,7 +28,8 @@ from ..detection.aql import MINUTE_MS, fill_fields, quote_cidr, quote_identifier
 from ..detection.rule import Rule
 from ..qradar.errors import QRadarError
 from ..store.exception_text import MAX_MATCH_CHARS, is_bare_name
-from ..store.exceptions import Condition, ExceptionRepository, TuningException
+from ..store.exception_spec import Condition, TuningException
+from ..store.exceptions import ExceptionRepository
 from .hit import Hit
 from .run import wall_clock_ms
 

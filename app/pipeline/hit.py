@@ -8,12 +8,11 @@ the same identities, while two genuinely identical events (same millisecond, sam
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import Counter
+from collections.abc import Iterable, Mapping   # not typing's aliases: isinstance() on them is slow
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
 
-from ..store import to_json
+from ..store import json_encoder, to_json
 
 IDENTITY_FIELDS = ("ew_time", "ew_logsourceid", "ew_qid", "ew_sourceip", "ew_destinationip",
                    "ew_destinationport", "ew_username", "ew_payload", "ew_process_guid",
@@ -22,7 +21,7 @@ IDENTITY_FIELDS = ("ew_time", "ew_logsourceid", "ew_qid", "ew_sourceip", "ew_des
 
 # json.dumps(..., default=str) with its encoder built once (dumps builds one per call when given an option):
 # the same text, so identities stay those of stores written before.
-_IDENTITY_JSON = json.JSONEncoder(default=str)
+_IDENTITY_JSON = json_encoder(default=str)
 
 
 class MalformedRowError(ValueError):
@@ -109,7 +108,7 @@ class HitBuilder:
             event_time = None
         if event_time is None:
             raise MalformedRowError(f"result row {number} has no usable event time (ew_time={row.get('ew_time')!r})")
-        content = _IDENTITY_JSON.encode([rule_id] + [row.get(k) for k in IDENTITY_FIELDS]).encode()
+        content = _IDENTITY_JSON([rule_id] + [row.get(k) for k in IDENTITY_FIELDS]).encode()
         digest = hashlib.sha256(content).digest()
         self._seen[digest] += 1
         identity = hashlib.sha256(content + b"#%d" % self._seen[digest]).hexdigest()

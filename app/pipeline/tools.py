@@ -5,10 +5,12 @@ Pure functions over text, no console calls: the enricher and the tests use them 
 """
 from __future__ import annotations
 
+import functools
 import re
 
 from . import credentials
 from .credentials import MASK, MAX_TEXT_CHARS, Credentials  # noqa: F401  (names enrichment and the web layer import)
+from .precheck import ascii_lower, may_match
 
 # Image stems of the tools T1048.002 is about. Everything else keeps its own stem as its name.
 TRANSFER_TOOLS = frozenset({"rclone", "winscp", "winscp.com", "pscp", "psftp", "filezilla", "fzsftp", "sftp",
@@ -40,6 +42,17 @@ def stem(name: str | None) -> str | None:
 def tool_identity(image: str | None, original_file_name: str | None) -> dict:
     """{"name", "image", "renamed", "original_file_name"}: the name is the PE original file name's stem
     when the binary was renamed (svchost-helper.exe built as rclone.exe is rclone)."""
+    if _short_text(image) and _short_text(original_file_name):   # telemetry: a megabyte is not remembered
+        return dict(_tool_identity(image, original_file_name))   # a copy: the hit keeps it
+    return _tool_identity.__wrapped__(image, original_file_name)
+
+
+def _short_text(value) -> bool:
+    return value is None or (isinstance(value, str) and len(value) <= 1024)
+
+
+@functools.lru_cache(maxsize=1024)   # a console runs the same few binaries over and over
+def _tool_identity(image: str | None, original_file_name: str | None) -> dict:
     image_stem, original_stem = stem(image), stem(original_file_name)
     renamed = bool(image_stem and original_stem and image_stem != original_stem)
     name = original_stem if renamed else (image_stem or original_stem)
@@ -52,13 +65,14 @@ find_credentials, mask = credentials.find_credentials, credentials.mask
 
 # -- protocol ---------------------------------------------------------------------------------------------
 _PROTOCOL_HINTS = (   # checked in order; the first that matches the command line wins
-    ("sftp", re.compile(r"\bsftp://|:sftp:|--sftp-|\bopen\s+sftp\b|(?<![\w-])sftp(\.exe)?(\s|$)", re.I)),
-    ("ftps", re.compile(r"\bftps://|\bftpes://|--ftp-no-check-certificate|--ftp-(explicit-)?tls|--ftp-ssl|"
-                        r"--ssl-reqd", re.I)),
-    ("scp", re.compile(r"\bscp://|(?<![\w-])p?scp(\.exe)?\s", re.I)),
-    ("smtps", re.compile(r"EnableSsl\s*=\s*\$true|-UseSsl\b|\bsmtps://", re.I)),
-    ("webdav", re.compile(r"\bwebdavs?://|\bdavs?://|--webdav-|:webdav:", re.I)),
-    ("https", re.compile(r"\bhttps://", re.I)),
+    # (protocol, lower-case text one of which the pattern needs (precheck.py), pattern)
+    ("sftp", ("sftp",), re.compile(r"\bsftp://|:sftp:|--sftp-|\bopen\s+sftp\b|(?<![\w-])sftp(\.exe)?(\s|$)", re.I)),
+    ("ftps", ("ftps://", "ftpes://", "--ftp-", "--ssl-reqd"),
+     re.compile(r"\bftps://|\bftpes://|--ftp-no-check-certificate|--ftp-(explicit-)?tls|--ftp-ssl|--ssl-reqd", re.I)),
+    ("scp", ("scp",), re.compile(r"\bscp://|(?<![\w-])p?scp(\.exe)?\s", re.I)),
+    ("smtps", ("enablessl", "-usessl", "smtps://"), re.compile(r"EnableSsl\s*=\s*\$true|-UseSsl\b|\bsmtps://", re.I)),
+    ("webdav", ("dav",), re.compile(r"\bwebdavs?://|\bdavs?://|--webdav-|:webdav:", re.I)),
+    ("https", ("https://",), re.compile(r"\bhttps://", re.I)),
 )
 _PORT_PROTOCOLS = {22: "sftp", 2222: "sftp", 443: "https", 8443: "https", 465: "smtps", 587: "smtps",
                    990: "ftps", 989: "ftps"}
@@ -70,7 +84,9 @@ def guess_protocol(port: int | None, command_line: str | None, tool: str | None 
     command line describes the whole process, which may open other connections); the command line (a
     scheme, an option) decides where the port does not; then what the tool speaks by default."""
     text = (command_line or "")[:MAX_TEXT_CHARS]
-    hinted = next((protocol for protocol, pattern in _PROTOCOL_HINTS if pattern.search(text)), None)
+    lowered = ascii_lower(text)
+    hinted = next((protocol for protocol, needles, pattern in _PROTOCOL_HINTS
+                   if may_match(needles, lowered) and pattern.search(text)), None)
     by_port = _PORT_PROTOCOLS.get(port)
     if by_port == "sftp" and (tool in ("scp", "pscp") or hinted == "scp"):
         return "scp"
@@ -127,24 +143,27 @@ def command_line_destination(command_line: str | None) -> tuple[str | None, int 
 
 
 # -- what the command line does ------------------------------------------------------------------------------
-# (phrase, pattern, tools or None for any, pattern that must also occur after the match or None). The second
-# pattern replaces a look-ahead `(?=.*X)`, which would scan the rest of the line from every occurrence.
+# (phrase, pattern, tools or None for any, pattern that must also occur after the match or None, the words one of
+# which the pattern needs or None: precheck.py). The second pattern replaces a look-ahead `(?=.*X)`, which would
+# scan the rest of the line from every occurrence.
 _ACTION_PATTERNS = (
     ("rclone {} command", re.compile(r"(?<!\S)(copy|copyto|sync|bisync|move|moveto|rcat|mount|serve)(?=\s|$)", re.I),
-     {"rclone"}, None),
+     {"rclone"}, None, None),
     ("rclone remote configured on the command line", re.compile(r"\bconfig\s+(?:create|update)\s", re.I), {"rclone"},
-     None),
+     None, None),
     ("curl upload option {}", re.compile(r"(?<!\S)((?:-T|--upload-file|-F|--form|--form-string|--data-binary|"
-                                         r"--data-raw|--data|--json)(?=[\s=])|-d\s*@)"), {"curl"}, None),
+                                         r"--data-raw|--data|--json)(?=[\s=])|-d\s*@)"), {"curl"}, None, None),
     ("wget upload option {}", re.compile(r"(?<!\S)(--post-file|--post-data|--body-file)(?=[\s=])"), {"wget", "wget2"},
-     None),
-    ("WinSCP script puts files", re.compile(r"[\"\s]put\s", re.I), {"winscp", "winscp.com"}, None),
+     None, None),
+    ("WinSCP script puts files", re.compile(r"[\"\s]put\s", re.I), {"winscp", "winscp.com"}, None, None),
     ("WebClient {} upload", re.compile(r"\.(Upload(?:Data|File|String|Values))(?:Async|TaskAsync)?\s*\(", re.I), None,
-     None),
+     None, (".upload",)),
     ("{} with -InFile", re.compile(r"(Invoke-RestMethod|Invoke-WebRequest|\birm\b|\biwr\b)", re.I), None,
-     re.compile(r"\s-InFile\s", re.I)),
-    ("SmtpClient with EnableSsl", re.compile(r"SmtpClient", re.I), None, re.compile(r"EnableSsl\s*=\s*\$true", re.I)),
-    ("Send-MailMessage with -UseSsl", re.compile(r"Send-MailMessage", re.I), None, re.compile(r"\s-UseSsl\b", re.I)),
+     re.compile(r"\s-InFile\s", re.I), ("invoke-", "irm", "iwr")),
+    ("SmtpClient with EnableSsl", re.compile(r"SmtpClient", re.I), None, re.compile(r"EnableSsl\s*=\s*\$true", re.I),
+     ("smtpclient",)),
+    ("Send-MailMessage with -UseSsl", re.compile(r"Send-MailMessage", re.I), None, re.compile(r"\s-UseSsl\b", re.I),
+     ("send-mailmessage",)),
 )
 
 
@@ -153,9 +172,10 @@ def command_line_actions(command_line: str | None, tool: str | None) -> list[str
     if not command_line:
         return []
     command_line = command_line[:MAX_TEXT_CHARS]
+    lowered = ascii_lower(command_line)
     phrases = []
-    for template, pattern, tools, after in _ACTION_PATTERNS:
-        if tools is not None and tool not in tools:
+    for template, pattern, tools, after, needles in _ACTION_PATTERNS:
+        if (tools is not None and tool not in tools) or not may_match(needles, lowered):
             continue
         match = pattern.search(command_line)
         if match and (after is None or after.search(command_line, match.end())):

@@ -18,7 +18,10 @@ The life of one search, and why each step is there:
    rows as fit ``page_bytes`` at the size the last page measured (at most ``page_size``),
    so kilobyte-long command lines cannot make one page hold hundreds of megabytes.
    ``total`` is the console's row count for the search once its first page arrived
-   (None before, or when the console sends no ``Content-Range``).
+   (None before, or when the console sends no ``Content-Range``). With ``prefetch``, the
+   next page is asked for in a background thread while the caller works on this one
+   (the GIL is free while a thread waits on its socket, and a console's latency is
+   hidden behind the caller's work): two pages in memory at most, never more.
 4. ``DELETE searches/{id}`` (202; 404 means it is gone already), so results do not
    sit on the console for a day.
 
@@ -40,6 +43,7 @@ import math
 import re
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from .errors import (MalformedResponseError, NotFoundError, QRadarError, ResultsNotReadyError, SearchCanceledError,
                      SearchFailedError, SearchNotFoundError, SearchTimeoutError)
@@ -57,26 +61,37 @@ class SearchInterrupted(Exception):
 
 class InFlight:
     """The Ariel searches this process has on the console, so that a shutdown (SIGTERM) can cancel and
-    delete them at once from the signal-handling thread instead of waiting for a poll to come back."""
+    delete them at once from the signal-handling thread instead of waiting for a poll to come back.
+
+    A console answers a query posted again while the same text still runs with the earlier search id (two
+    rules whose AQL is the same for a window: the analyzer's nets). The ids are therefore counted: the search
+    is shared, and only the last of its holders to finish may cancel or delete it; the first would otherwise
+    pull the results from under the other, which would see it vanish and search again."""
 
     def __init__(self):
         self.stop = threading.Event()
-        self._ids = set()
+        self._holders = {}
         self._lock = threading.Lock()
 
     def add(self, search_id):
         with self._lock:
-            self._ids.add(search_id)
+            self._holders[search_id] = self._holders.get(search_id, 0) + 1
 
-    def discard(self, search_id):
+    def discard(self, search_id) -> bool:
+        """Gives up one hold; True when nobody else in this process holds the search (it may be deleted)."""
         with self._lock:
-            self._ids.discard(search_id)
+            left = self._holders.get(search_id, 1) - 1
+            if left > 0:
+                self._holders[search_id] = left
+                return False
+            self._holders.pop(search_id, None)
+            return True
 
     def cancel_all(self, client):
         """Stops new searches and cancels and deletes the running ones; returns their ids. Never raises."""
         self.stop.set()
         with self._lock:
-            ids = sorted(self._ids)
+            ids = sorted(self._holders)
         for search_id in ids:
             path = f"{SEARCHES}/{search_id}"
             try:
@@ -113,7 +128,7 @@ class ArielSearch:
 
     def __init__(self, client, *, page_size=1000, page_bytes=4_000_000, initial_wait_s=1.0, poll_wait_s=10,
                  timeout_s=600, max_recreates=2, clock=time.monotonic, sleep=time.sleep, on_restart=None,
-                 inflight=None):
+                 inflight=None, prefetch=False):
         if page_size < 1 or page_bytes < 1:
             raise ValueError("page_size and page_bytes must be at least 1")
         self.client = client
@@ -127,6 +142,9 @@ class ArielSearch:
         self.on_restart = on_restart
         self.restarts = 0
         self.inflight = inflight
+        # Off by default: a page asked for in another thread is asked without a browser request's context
+        # (qpylib forwards its cookies), and scripted tests expect one request at a time.
+        self.prefetch = prefetch
         self._clock = clock
         self._sleep = sleep
 
@@ -220,28 +238,45 @@ class ArielSearch:
 
     def _pages(self, search):
         start, total, size = 0, None, min(self.page_size, FIRST_PAGE_ROWS)
-        while total is None or start < total:
-            self._check_stop()
-            rng = f"items={start}-{start + size - 1}"
-            try:
-                reply = self.client.request_json("GET", f"{SEARCHES}/{search.id}/results",
-                                                 headers={"Range": rng}, expected=(200, 206))
-            except ResultsNotReadyError:
-                # Status said COMPLETED but the results are not there yet: wait again.
-                search.status = ""
-                self._wait(search)
-                continue
-            rows = _result_rows(reply.data, search.id)
-            match = _CONTENT_RANGE.search(reply.headers.get("Content-Range", ""))
-            if match:
-                total = self.total = int(match.group(1))
-            if not rows:
-                return
-            size = self._next_size(reply, rows)
-            start += len(rows)
-            del reply   # the decoded page is all that stays in memory while the caller works on it
-            yield from rows
-            del rows
+        # One thread per search (its keep-alive session is per thread); `ahead` is the page it is fetching.
+        pool = ThreadPoolExecutor(1, thread_name_prefix="ariel-page") if self.prefetch else None
+        ahead = None
+        try:
+            while total is None or start < total:
+                self._check_stop()
+                fetching, ahead = ahead, None
+                try:
+                    if fetching is not None and fetching[:2] == (start, size):
+                        reply = fetching[2].result()
+                    else:
+                        reply = self._fetch_page(search, start, size)
+                except ResultsNotReadyError:
+                    # Status said COMPLETED but the results are not there yet: wait again.
+                    search.status = ""
+                    self._wait(search)
+                    continue
+                rows = _result_rows(reply.data, search.id)
+                match = _CONTENT_RANGE.search(reply.headers.get("Content-Range", ""))
+                if match:
+                    total = self.total = int(match.group(1))
+                if not rows:
+                    return
+                size = self._next_size(reply, rows)
+                start += len(rows)
+                del reply   # the decoded page is all that stays in memory while the caller works on it
+                if pool is not None and (total is None or start < total):
+                    ahead = (start, size, pool.submit(self._fetch_page, search, start, size))
+                yield from rows
+                del rows
+        finally:
+            if pool is not None:
+                # Waits for a page still being fetched, so that no request of this search is in flight
+                # when it is deleted; its answer (or error) is dropped.
+                pool.shutdown(wait=True, cancel_futures=True)
+
+    def _fetch_page(self, search, start, size):
+        return self.client.request_json("GET", f"{SEARCHES}/{search.id}/results",
+                                        headers={"Range": f"items={start}-{start + size - 1}"}, expected=(200, 206))
 
     def _next_size(self, reply, rows):
         """Rows for the next page so that it stays near page_bytes at the size this page measured."""
@@ -256,8 +291,8 @@ class ArielSearch:
 
     def _discard(self, search):
         """Cancel (if still running) and delete; never raises, so it cannot hide the real error."""
-        if self.inflight is not None:
-            self.inflight.discard(search.id)
+        if self.inflight is not None and not self.inflight.discard(search.id):
+            return   # shared with another search of this process that is still reading it
         if search.gone:
             return
         path = f"{SEARCHES}/{search.id}"

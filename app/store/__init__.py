@@ -5,11 +5,11 @@ from pathlib import Path
 
 from .db import Database, StoreFullError
 from .hits import Hits
-from .ledger import Ledger, LedgerWindow, to_json
+from .ledger import Ledger, LedgerWindow, json_encoder, to_json
 from .rollup import ensure_rollups
 from .settings import Settings
 
-__all__ = ["Store", "StoreFullError", "LedgerWindow", "to_json"]
+__all__ = ["Store", "StoreFullError", "LedgerWindow", "json_encoder", "to_json"]
 
 
 class Store:

@@ -45,25 +45,39 @@ class EnrichmentRepository:
         Written at once, before the window's hits are committed: if that commit fails the window is
         searched again and the same hits come back with the same times, and because the history keeps
         the minimum time, the answer for them does not change (see docs/enrichment.md)."""
-        contacts = [(source, sorted({d.lower() for d in destinations if d}), at)
+        contacts = [(source, tuple(sorted({d.lower() for d in destinations if d})), at)
                     for source, destinations, at in contacts]
-        firsts = []
+        # A window repeats the same few (source, destination) pairs: each pair is written once with the
+        # window's earliest and latest time, and each distinct set of keys is asked once (the same rows as
+        # writing every contact: the history keeps the minimum and the maximum).
+        spans: dict[tuple[str, str], list[int]] = {}
+        for source, keys, at in contacts:
+            for key in keys:
+                span = spans.get((source, key))
+                if span is None:
+                    spans[(source, key)] = [at, at]
+                elif at < span[0]:
+                    span[0] = at
+                elif at > span[1]:
+                    span[1] = at
+        firsts, known = [], {}
         with self.db.transaction() as conn:
-            for source, keys, at in contacts:
-                for key in keys:
-                    conn.execute(
-                        "INSERT INTO destination_history (source_ip, destination, first_seen_ms, last_seen_ms) "
-                        "VALUES (?, ?, ?, ?) ON CONFLICT(source_ip, destination) DO UPDATE SET "
-                        "first_seen_ms = MIN(first_seen_ms, excluded.first_seen_ms), "
-                        "last_seen_ms = MAX(last_seen_ms, excluded.last_seen_ms)", (source, key, at, at))
+            conn.executemany(
+                "INSERT INTO destination_history (source_ip, destination, first_seen_ms, last_seen_ms) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT(source_ip, destination) DO UPDATE SET "
+                "first_seen_ms = MIN(first_seen_ms, excluded.first_seen_ms), "
+                "last_seen_ms = MAX(last_seen_ms, excluded.last_seen_ms)",
+                [(source, key, first, last) for (source, key), (first, last) in spans.items()])
             for source, keys, at in contacts:
                 if not keys:
                     firsts.append(at)
                     continue
-                row = conn.execute(f"SELECT MIN(first_seen_ms) AS first FROM destination_history WHERE "
-                                   f"source_ip = ? AND destination IN ({','.join('?' * len(keys))})",
-                                   (source, *keys)).fetchone()
-                firsts.append(row["first"])
+                if (source, keys) not in known:
+                    row = conn.execute(f"SELECT MIN(first_seen_ms) AS first FROM destination_history WHERE "
+                                       f"source_ip = ? AND destination IN ({','.join('?' * len(keys))})",
+                                       (source, *keys)).fetchone()
+                    known[(source, keys)] = row["first"]
+                firsts.append(known[(source, keys)])
         return firsts
 
     def history(self, source_ip: str) -> list[dict]:

@@ -1,4 +1,4 @@
-"""The regular expressions conditions are decided by, in the syntax Python and Java share (app/store/exceptions.py
+"""The regular expressions conditions are decided by, in the syntax Python and Java share (app/store/exception_spec.py
 builds them; the app and the console apply the same text)."""
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """What a tuning exception's condition matches, said in words for the admin page and the API (`matches`).
 
-The words follow the matching rules exactly (app/store/exceptions.py builds the expressions, the pipeline
+The words follow the matching rules exactly (app/store/exception_spec.py builds the expressions, the pipeline
 applies them), including what a condition does NOT match, because that is what an administrator gets wrong:
 a bare image name is not a path, a user without a domain is not a domain account, a host name is the one the
 console's asset model holds, not the one the endpoint reports.

@@ -7,7 +7,7 @@ derives them, and every writer of hits or of their enrichment stores its result 
 from __future__ import annotations
 
 import json
-from typing import Mapping
+from collections.abc import Mapping   # typing's alias makes isinstance() per hit slow
 
 from .db import Database
 from .hit_query import HitFilter, count_capped, iter_rows, page_rows

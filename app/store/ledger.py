@@ -17,6 +17,7 @@ from typing import Iterable, Mapping
 from .db import Database
 from .hits import FACET_COLUMNS, facet_values, facets_of_row
 from .redact import with_public
+from .rollup import COUNTED, count_inserted
 
 OPEN_STATUSES = ("pending", "running", "failed")
 
@@ -25,6 +26,19 @@ HIT_COLUMNS = (
     "event_id", "process_image", "command_line", "process_guid", "log_source_id", "qid", "payload",
     "fields_json", "enrichment_json", "enrichment_state", "risk_score", "suppressed", "exception_id",
 )
+
+INSERTED_COLUMNS = HIT_COLUMNS + FACET_COLUMNS + ("window_id", "created_ms")
+_COUNTED_AT = tuple(INSERTED_COLUMNS.index(c) for c in COUNTED)
+
+
+def _stored_identities(conn, identities) -> set:
+    """Which of these identities are stored already (a retried window, overlapping windows)."""
+    identities, stored = list(identities), set()
+    for i in range(0, len(identities), 500):     # SQLite 3.26 allows 999 parameters per statement
+        chunk = identities[i:i + 500]
+        stored.update(r[0] for r in conn.execute(
+            f"SELECT identity FROM hits WHERE identity IN ({', '.join('?' * len(chunk))})", chunk))
+    return stored
 
 
 @dataclass(frozen=True)
@@ -143,14 +157,29 @@ class Ledger:
 
     @staticmethod
     def _insert_hits(conn, window_id: int, hits: Iterable[Mapping], now_ms: int) -> int:
-        # rowcount, not total_changes: the overview's roll-up triggers (store/rollup.py) change rows too.
+        # A hit already stored (or twice in this batch) is left out before the insert, so that the roll-ups
+        # count exactly the rows inserted; ON CONFLICT stays as the guarantee that no identity is stored twice.
+        rows, seen = [], set()
+        for h in hits:
+            row = tuple(h.get(c) for c in HIT_COLUMNS) + facet_values(facets_of_row(h)) + (window_id, now_ms)
+            if row[0] not in seen:
+                seen.add(row[0])
+                rows.append(row)
+        if not rows:
+            return 0
+        stored = _stored_identities(conn, seen)
+        if stored:
+            rows = [row for row in rows if row[0] not in stored]
+            if not rows:
+                return 0
         inserted = conn.executemany(
             # Only a repeated identity is skipped; any other constraint failure aborts the window.
-            f"INSERT INTO hits ({', '.join(HIT_COLUMNS + FACET_COLUMNS)}, window_id, created_ms) "
-            f"VALUES ({', '.join('?' * len(HIT_COLUMNS + FACET_COLUMNS))}, ?, ?) ON CONFLICT(identity) DO NOTHING",
-            (tuple(h.get(c) for c in HIT_COLUMNS) + facet_values(facets_of_row(h)) + (window_id, now_ms)
-             for h in hits))
-        return max(inserted.rowcount, 0)
+            f"INSERT INTO hits ({', '.join(INSERTED_COLUMNS)}) VALUES ({', '.join('?' * len(INSERTED_COLUMNS))}) "
+            f"ON CONFLICT(identity) DO NOTHING", rows)
+        if inserted.rowcount != len(rows):   # cannot happen in this transaction; never count a guess
+            raise RuntimeError(f"stored {inserted.rowcount} of {len(rows)} new hits of window {window_id}")
+        count_inserted(conn, [tuple(row[i] for i in _COUNTED_AT) for row in rows])   # the overview's roll-ups
+        return len(rows)
 
     def windows(self, rule_id: str | None = None, *, statuses: Iterable[str] | None = None,
                 limit: int = 500) -> list[dict]:
@@ -199,10 +228,30 @@ class Ledger:
         return rows[0]["disabled_reason"] if rows else None
 
 
-# One encoder for every call: json.dumps builds a new one per call whenever an option is given (the pipeline
-# encodes two documents per hit). Same options, same text; encode() keeps no state between calls.
-_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+def json_encoder(**options):
+    """JSONEncoder(**options).encode, giving the same text, with its C encoder built once: encode() builds one
+    per call (the pipeline encodes three documents per hit, and building cost as much as encoding). It keeps
+    no circular-reference markers: these documents come from JSON or are built fresh, and a cycle would still
+    stop with RecursionError. Where the C encoder is missing or answers differently, encode() itself."""
+    encoder = json.JSONEncoder(**options)
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None or encoder.indent is not None:
+        return encoder.encode
+    try:
+        c_encoder = make(None, encoder.default, json.encoder.encode_basestring_ascii if encoder.ensure_ascii
+                         else json.encoder.encode_basestring, encoder.indent, encoder.key_separator,
+                         encoder.item_separator, encoder.sort_keys, encoder.skipkeys, encoder.allow_nan)
+
+        def encode(value) -> str:
+            return "".join(c_encoder(value, 0))
+
+        sample = {"b": [1, 2.5, None, True, "\u00e9\"x"], "a": {"z": object.__name__, "y": float("inf")}, "c": "d"}
+        if encode(sample) == encoder.encode(sample) and encode("s") == encoder.encode("s"):
+            return encode
+    except Exception:   # another Python's private signature: the public path
+        pass
+    return encoder.encode
 
 
-def to_json(value) -> str:
-    return _ENCODER.encode(value)
+# The store's JSON text: keys sorted, no blanks, anything else as str().
+to_json = json_encoder(sort_keys=True, separators=(",", ":"), default=str)

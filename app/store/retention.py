@@ -8,7 +8,13 @@ behind one huge delete, and a crash mid-purge loses nothing that should stay (th
 What goes with the hits: rows of any table whose foreign key points at a purged hit (found through SQLite's
 foreign-key list, so tables added later are covered), offense groups that are finished and hold no hit any
 more, ledger windows and run records older than the retention that no remaining hit needs, and lookup-cache
-answers long past any time limit. The audit trail, exceptions, counts and destination history stay.
+answers long past any time limit.
+
+Two records of the past are kept for the retention period too, so that nothing grows with time: a source's
+contact with a destination not seen again within the retention (so "first seen" means first seen within it,
+docs/enrichment.md) and the push-down counts of spans that ended before it (the admin page's counts then cover
+the same period as the suppressed hits they sit beside). The audit trail and the exceptions stay: they change
+only when an administrator acts.
 """
 from __future__ import annotations
 
@@ -87,6 +93,12 @@ def purge(db: Database, settings: Settings, now_ms: int, *, batch: int = BATCH) 
     removed["lookup_cache"] = _batched(db, "DELETE FROM lookup_cache WHERE rowid IN (SELECT rowid FROM lookup_cache "
                                            "WHERE fetched_ms < ? LIMIT ?)", (now_ms - LOOKUP_CACHE_DAYS * DAY_MS,),
                                        batch)
+    removed["destination_history"] = _batched(db, (
+        "DELETE FROM destination_history WHERE rowid IN (SELECT rowid FROM destination_history "
+        "WHERE last_seen_ms < ? LIMIT ?)"), (cutoff,), batch)
+    removed["exception_suppressed_counts"] = _batched(db, (
+        "DELETE FROM exception_suppressed_counts WHERE rowid IN (SELECT rowid FROM exception_suppressed_counts "
+        "WHERE end_ms < ? AND counted_ms < ? LIMIT ?)"), (cutoff, cutoff), batch)
     if any(removed.values()):
         log.info("retention (%d days): purged %s", retention_days(settings), removed)
     return removed

@@ -1,6 +1,6 @@
 """Tuning exceptions on the admin page: list, add, edit, expire, delete, history, and a form pre-filled from
-a hit an analyst marked as a false positive. Validation and audit are the repository's
-(app/store/exceptions.py); this maps its messages onto the form's fields."""
+a hit an analyst marked as a false positive. Validation is app/store/exception_spec.py's and audit
+the repository's (app/store/exceptions.py); this maps its messages onto the form's fields."""
 from __future__ import annotations
 
 import ipaddress
@@ -8,7 +8,7 @@ import re
 
 from flask import jsonify, request
 
-from ..store.exceptions import FIELDS, SPEC_KEYS, ExceptionError
+from ..store.exception_spec import FIELDS, SPEC_KEYS, ExceptionError
 from . import runtime
 from .admin import Invalid, actor, body, bp
 from .present import present_hit

@@ -21,7 +21,7 @@ from app.detection.rule import load_rules
 from app.pipeline.correlate import correlation_aql, pair_aql
 from app.pipeline.exceptions import exception_aql
 from app.qradar.properties import resolve_fields
-from app.store.exceptions import ExceptionError, validate_condition
+from app.store.exception_spec import ExceptionError, validate_condition
 from qradar_sim.aql import AqlError
 from qradar_sim.aql.parser import parse
 

@@ -114,3 +114,34 @@ def test_hits_masked_by_an_older_version_are_masked_again_where_shown():
     assert SECRET not in json.dumps(present_hit(hit))
     group = {"group_key": "k" * 20, "source_ip": "10.0.0.1", "username": "u", "first_event_ms": 0, "last_event_ms": 0}
     assert SECRET not in note_text([(group, [hit], 1)], "https://app", marker="m")
+
+
+# -- the word pre-checks (app/pipeline/precheck.py) are a shortcut, never a different answer ----------------
+_EXAMPLES = sorted({(e if isinstance(e, str) else e[1]) for _, row in _rows() for e in row["hit"] + row["miss"]}
+                   | {t.format(s=SECRET) for t in TEMPLATES})
+
+
+@settings(max_examples=300, deadline=None)
+@given(line=st.sampled_from(_EXAMPLES), upper=st.booleans(),
+       swap=st.sampled_from([None, ("s", "\u017f"), ("k", "\u212a"), ("S", "\u017f"), ("K", "\u212a"), (" ", " é ")]))
+def test_the_word_prechecks_change_no_result(line, upper, swap):
+    """Masking with the pre-checks equals masking that searches every pattern, whatever the case, and with the
+    letters outside ASCII that (?i) reads as ASCII ones (long s, Kelvin sign)."""
+    from unittest import mock
+
+    from app.pipeline import credentials
+    line = line.upper() if upper else line
+    line = line.replace(*swap) if swap else line
+    with mock.patch.object(credentials, "ascii_lower", lambda text: None):
+        searched = find_credentials(line)
+    assert find_credentials(line) == searched
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["net", "NET1", "net.exe", "Net1.EXE", "netsh", "psexec", "x.net", "-", ".", " ",
+                                 "$", "/", "\\\\", "use", "é", "\u212a", "rclone", "1", "exe"]), max_size=10).map("".join))
+def test_net_use_finds_the_net_tokens_the_tool_table_finds(text):
+    from app.pipeline import credentials
+    every_tool = [(m.start(), m.end()) for m in credentials.table().tool_token.finditer(text)
+                  if m.group(1).lower() in ("net", "net1")]
+    assert [(m.start(), m.end()) for m in credentials._NET_TOKEN.finditer(text)] == every_tool

@@ -33,6 +33,24 @@ def test_history_keeps_the_first_contact_by_ip_or_name(repo):
     assert rows == {"198.51.100.1": (500, 900), "drop.example.net": (700, 900)}
 
 
+def test_a_window_of_repeated_contacts_is_answered_from_all_of_them(repo):
+    """A window's contacts are written once per (source, destination) pair and asked once per set of keys; every
+    contact still gets the earliest time of the window's contacts from its source to any of its destinations,
+    and the history the earliest and latest time of each pair."""
+    window = [(f"10.0.0.{n % 3}", [f"198.51.100.{n % 2}", ("a.example", "B.example", None)[n % 3]], 1000 - 7 * n)
+              for n in range(40)] + [("10.0.0.9", [None], 5)]
+    pairs: dict = {}
+    for source, destinations, at in window:
+        for key in {d.lower() for d in destinations if d}:
+            pairs.setdefault((source, key), []).append(at)
+    expected = [min((at for (s, key), times in pairs.items() if s == source and key in {d.lower() for d in dests if d}
+                     for at in times), default=t) for source, dests, t in window]
+    assert repo.record_contacts(window) == expected
+    for source in ("10.0.0.0", "10.0.0.1", "10.0.0.2"):
+        assert {r["destination"]: (r["first_seen_ms"], r["last_seen_ms"]) for r in repo.history(source)} == \
+            {key: (min(times), max(times)) for (s, key), times in pairs.items() if s == source}
+
+
 def store_hits(store, enrichments):
     (window,) = store.ledger.plan("r", "hunt", [(0, 100)], 1)
     hits = hits_from_rows("r", [{"ew_time": i + 1, "ew_sourceip": "10.0.0.1", "ew_payload": str(i)}

@@ -142,3 +142,36 @@ def test_actions():
     assert command_line_actions("rclone.exe config create r mega user u pass p", "rclone") == [
         "rclone remote configured on the command line"]
     assert "WebClient UploadFile upload" in command_line_actions("$w.UploadFile('https://x/u', 'f')", "powershell")
+
+
+# -- the substring pre-checks of the protocol hints and actions ------------------------------------------
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from app.pipeline import tools as tools_module  # noqa: E402
+from app.pipeline.precheck import ascii_lower, may_match  # noqa: E402
+
+# Pieces of the patterns' words in several cases, the letters (?i) folds from outside ASCII, and separators.
+_PIECES = ["sftp", "SFTP", "ſftp", "scp", "Scp", "https://", "HTTPS://", "dav", "DAV", "webdav://", "ftps://",
+           "--ftp-", "--ftp-ssl", "--ssl-reqd", "EnableSsl = $true", "-UseSsl", "smtps://", "K", "ſ", "İ", "ı",
+           ".UploadFile(", ".uploadstring (", "Invoke-WebRequest", "irm", "IWR", " -InFile ", "SmtpClient",
+           "send-mailmessage", "open ", ":", "/", " ", "\t", "x", "é", "pscp.exe ", "copy", "put "]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=12).map("".join))
+def test_a_pattern_skipped_by_its_precheck_could_not_have_matched(text):
+    """The words a protocol hint or an action pattern needs are only a shortcut: whenever the pattern matches,
+    its pre-check lets it run (non-ASCII text, where (?i) folds letters lower() keeps, is always searched)."""
+    lowered = ascii_lower(text)
+    for _, needles, pattern in tools_module._PROTOCOL_HINTS:
+        if pattern.search(text):
+            assert may_match(needles, lowered), (pattern.pattern, text)
+    for _, pattern, _, _, needles in tools_module._ACTION_PATTERNS:
+        if pattern.search(text):
+            assert may_match(needles, lowered), (pattern.pattern, text)
+
+
+def test_protocol_hints_outside_ascii_are_still_read():
+    # U+017F LATIN SMALL LETTER LONG S matches "s" under (?i): the command line is not ASCII, so it is searched.
+    assert guess_protocol(None, "tool.exe ſftp://host/x", None) == "sftp"
+    assert command_line_actions("$c.UploadFile('ſ', 'x')", "powershell") == ["WebClient UploadFile upload"]

@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from app.store.exceptions import ExceptionError, ExceptionRepository, validate_spec
+from app.store.exception_spec import ExceptionError, validate_spec
+from app.store.exceptions import ExceptionRepository
 
 NOW = 1_800_000_000_000
 DAY = 86_400_000

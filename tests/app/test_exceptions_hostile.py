@@ -17,7 +17,8 @@ from app.pipeline.exceptions import condition_aql, exception_aql, exception_matc
 from app.pipeline.hit import hits_from_rows
 from app.store import Store
 from app.store.db import MIGRATIONS
-from app.store.exceptions import ExceptionError, ExceptionRepository, validate_condition, validate_spec
+from app.store.exception_spec import ExceptionError, validate_condition, validate_spec
+from app.store.exceptions import ExceptionRepository
 from tests.app.test_exceptions_matching import RULE, SEED_FIELDS, sim_engine
 
 NOW = 1_800_000_000_000

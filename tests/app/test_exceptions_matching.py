@@ -16,7 +16,9 @@ from app.pipeline.hit import hits_from_rows
 from app.qradar.errors import ConsoleUnavailableError
 from app.qradar.properties import resolve_fields
 from app.store import Store
-from app.store.exceptions import ExceptionRepository, regex_literal, validate_condition
+from app.store.exception_patterns import regex_literal
+from app.store.exception_spec import validate_condition
+from app.store.exceptions import ExceptionRepository
 
 NOW = 1_800_000_000_000
 ROOT = Path(__file__).resolve().parents[2]

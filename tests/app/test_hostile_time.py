@@ -20,7 +20,7 @@ from app.pipeline.hit import hits_from_rows
 from app.pipeline.leef import format_leef
 from app.pipeline.offense_text import group_attributes, note_text
 from app.store.enrichment import EnrichmentRepository
-from app.store.exceptions import validate_condition
+from app.store.exception_spec import validate_condition
 from app.web.present import present_hit
 from tests.app.test_enrich_enricher import Console, Searches, context, row
 

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from app.qradar.ariel import InFlight
 from app.qradar import (AdapterPlatform, ArielSearch, AuthenticationError, ConsoleUnavailableError,
                         InvalidQueryError, QRadarClient, SearchFailedError, SearchTimeoutError, TLSError,
                         UnsupportedVersionError, resolve_fields)
@@ -134,6 +135,41 @@ def test_paging_prefer_wait_and_delete(console, tmp_path):
     assert [c["headers"]["Range"] for c in pages] == ["items=0-2", "items=3-5", "items=6-8"]
     assert all(c["status"] == 200 for c in pages)
     assert [(c["method"], c["status"]) for c in log][-1] == ("DELETE", 202)
+
+
+def test_a_search_the_console_shares_between_two_readers_is_deleted_once_both_are_done(console, tmp_path):
+    """Two rules posting the same AQL get one search id from the console; the first to finish must not delete
+    it under the other (which would see it vanish and search again)."""
+    client, inflight = client_for(console, tmp_path), InFlight()
+    first, second = (ariel_for(client, page_size=3, inflight=inflight) for _ in range(2))
+    reading = first.rows(AQL)
+    rows = [next(reading)]                           # the first reader is paging ...
+    assert ips(second.rows(AQL)) == ALL_IPS          # ... when the second reads the same search to the end
+    rows.extend(reading)
+    assert ips(rows) == ALL_IPS and first.restarts == second.restarts == 0
+    assert len(calls(console, "POST /api/ariel/searches")) == 2
+    pages = calls(console, "GET /api/ariel/searches/{id}/results")
+    assert len({c["path"] for c in pages}) == 1      # both read the one search the console gave them
+    deletes = calls(console, "DELETE /api/ariel/searches/{id}")
+    assert len(deletes) == 1 and deletes[0]["status"] == 202
+    assert [(c["method"], c["status"]) for c in calls(console)][-1] == ("DELETE", 202)   # after the last page
+
+
+def test_prefetched_pages_are_the_same_pages_and_none_outlives_the_delete(console, tmp_path):
+    """With prefetch (the pipeline's searches), the next page is asked for while the caller works on this one:
+    the same ranges and rows, and the search deleted only once no page request is in flight, also when the caller
+    stops early."""
+    ariel = ariel_for(client_for(console, tmp_path), page_size=3, prefetch=True)
+    assert ips(ariel.rows(AQL)) == ALL_IPS
+    pages = calls(console, "GET /api/ariel/searches/{id}/results")
+    assert [c["headers"]["Range"] for c in pages] == ["items=0-2", "items=3-5", "items=6-8"]
+    assert [(c["method"], c["status"]) for c in calls(console)][-1] == ("DELETE", 202)
+    rows = ariel_for(client_for(console, tmp_path), page_size=2, prefetch=True).rows(AQL)
+    assert next(rows) and next(rows) and next(rows)    # the third row: page 2 was prefetched, page 3 is asked
+    rows.close()
+    log = calls(console)
+    deleted = max(i for i, c in enumerate(log) if c["method"] == "DELETE")
+    assert deleted == len(log) - 1 and log[deleted - 1]["route"] == "/api/ariel/searches/{id}/results"
 
 
 def test_burst_of_503_is_ridden_out(console, tmp_path):

@@ -7,6 +7,8 @@ from types import SimpleNamespace
 import pytest
 
 from app.scheduler import build_scheduler
+from app.store.enrichment import EnrichmentRepository
+from app.store.exceptions import ExceptionRepository
 from app.store.retention import DAY_MS, DEFAULT_DAYS, RETENTION_KEY, purge, retention_days, validate_days
 
 NOW = 1_800_000_000_000
@@ -103,3 +105,27 @@ def test_retention_is_one_scheduled_job():
     assert jobs["retention"].func is runtime.purge_expired
     assert jobs["retention"].trigger.interval.total_seconds() == 3600
     assert json.dumps(sorted(j for j in jobs if j == "retention")) == json.dumps(["retention"])   # one job
+
+
+def test_contact_history_and_push_down_counts_are_kept_for_the_retention_period_only(store):
+    """Neither grows with time: a destination not seen within the retention is "first seen" again, and the admin
+    page's push-down counts cover the same period as the suppressed hits beside them."""
+    contacts = EnrichmentRepository(store.db)
+    day = lambda age: NOW - age * DAY_MS   # noqa: E731
+    contacts.record_contacts([("10.0.0.5", ["old.example.net"], day(120)), ("10.0.0.5", ["kept.example.net"], day(120)),
+                              ("10.0.0.5", ["kept.example.net"], day(30))])
+    exceptions = ExceptionRepository(store.db, rule_ids=["r"])
+    allowed = exceptions.create({"name": "backup host", "reason": "nightly backup", "author": "admin", "push_down": True,
+                                 "conditions": [{"field": "source_ip", "value": "10.0.0.9"}]},
+                                actor="admin", now_ms=day(200))
+    exceptions.record_pushed_down("r", [(allowed.id, day(200), day(199), 7)], day(199))
+    exceptions.record_pushed_down("r", [(allowed.id, day(10), day(9), 2)], day(9))
+    exceptions.record_pushed_down("r", [(allowed.id, day(300), day(299), 5)], day(2))   # a retro-hunt, counted lately
+
+    removed = purge(store.db, store.settings, NOW)
+
+    assert removed["destination_history"] == 1 and removed["exception_suppressed_counts"] == 1
+    assert [h["destination"] for h in contacts.history("10.0.0.5")] == ["kept.example.net"]
+    assert contacts.history("10.0.0.5")[0]["first_seen_ms"] == day(120)   # seen within retention: its first contact stays
+    assert exceptions.suppression_counts()[allowed.id]["pushed_down"] == 2 + 5
+    assert contacts.record_contacts([("10.0.0.5", ["old.example.net"], day(1))]) == [day(1)]   # new again

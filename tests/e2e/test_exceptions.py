@@ -1,16 +1,15 @@
 """Tuning exceptions against the real stand-in: the bundled dataset hunted with the exceptions an
-administrator of its fictional company would write (scripts/scenarios/exceptions-example.json).
+administrator of its fictional company would write (scripts/scenarios/exceptions-example.json), through the
+Runtime a console runs (analyzer, enrichment with process correlation, exception filter, push-down).
 
 The four false-positive scenarios end up stored as suppressed hits naming their exception, no attack is
-suppressed, push-down gives the same figures as the post-filter, and a reference-set exception works and
+suppressed, push-down leaves the analyst the same hits as the post-filter, and a reference-set exception works and
 fails open when the console cannot answer.
 """
 from __future__ import annotations
 
 import pytest
 
-from app.pipeline.exceptions import ExceptionFilter, ExceptionPushDown
-from app.store.exceptions import ExceptionRepository
 from devtools.appenv import app_runtime
 
 from .conftest import DATA, FAST, span, with_window
@@ -20,16 +19,11 @@ FP = {"fp-1-admin-winscp": "FP-1 ", "fp-2-backup-rclone": "FP-2 ", "fp-3-devops-
       "fp-4-security-saas-callback": "FP-4 "}
 
 
-def build_runtime(sim, root, *, push_down=False, **config):
+def build_runtime(sim, root, **config):
+    """The Runtime a console runs (analyzer, enrichment, exception filter, push-down) and its exception store."""
     runtime = app_runtime(sim, str(root), **(FAST | config))
     runtime.rules = with_window(runtime.rules, 360)
-    repository = ExceptionRepository(runtime.store.db, rule_ids=runtime.rules)
-    runtime.runner.processors = [ExceptionFilter(repository, runtime.client, runtime.clock)]
-    if push_down:
-        push = ExceptionPushDown(repository, runtime.fields_for, runtime.clock)
-        runtime.runner.exclusions_for = push.exclusions
-        runtime.runner.processors.append(push.count)
-    return runtime, repository
+    return runtime, runtime.exceptions
 
 
 def scenario_of(hit, scenarios):
@@ -91,12 +85,15 @@ def test_suppressed_hits_are_counted_per_exception(tuned):
             by_exception[hit["exception_id"]] = by_exception.get(hit["exception_id"], 0) + 1
     assert {k: v["hits"] for k, v in counts.items() if v["hits"]} == by_exception
     assert all(v["pushed_down"] == 0 for v in counts.values())
-    assert all(counts[e.id]["total"] > 0 for e in tuned["repository"].list()), "every example exception is used"
+    # After the search, a hit counts for the first exception that matches it: the process-start exceptions also
+    # match the connections that correlation tied to the same process (so the connection ones may count none).
+    process_start = [e for e in tuned["repository"].list() if e.name.endswith("(process start)")]
+    assert process_start and all(counts[e.id]["hits"] > 0 for e in process_start)
     assert tuned["runtime"].store.hits.counts()["suppressed"] == sum(by_exception.values())
 
 
 def test_push_down_keeps_events_out_of_the_search_and_counts_them_the_same(tuned, live_sim, live_dataset, tmp_path):
-    runtime, repository = build_runtime(live_sim, tmp_path / "pushed", push_down=True)
+    runtime, repository = build_runtime(live_sim, tmp_path / "pushed")
     try:
         repository.import_file(EXAMPLE, actor="admin", now_ms=runtime.clock())
         for exception in repository.list():
@@ -104,10 +101,15 @@ def test_push_down_keeps_events_out_of_the_search_and_counts_them_the_same(tuned
         hunt_everything(runtime, live_dataset["scenarios"])
         post = tuned["repository"].suppression_counts()
         pushed = repository.suppression_counts()
-        assert {k: v["total"] for k, v in pushed.items()} == {k: v["total"] for k, v in post.items()}
-        assert all(v["pushed_down"] == v["total"] for v in pushed.values())   # the console kept them all out
+        # What the analyst sees is the same: exactly the hits the post-filter left unsuppressed are stored.
         kept = {h["identity"] for h in runtime.store.hits.list(limit=100000, suppressed=None)}
         assert kept == {h["identity"] for h in tuned["hits"] if not h["suppressed"]}
+        # The console kept every suppressed event out (none reached the post-filter's safety net), and every
+        # example exception kept some out. The per-exception figures are not the post-filter's (docs/tuning.md):
+        # the console counts each exception's events on its own, before the analyzer; the post-filter credits a
+        # hit to the first exception that matches it, after the analyzer and the process correlation.
+        assert all(v["hits"] == 0 and v["pushed_down"] > 0 for v in pushed.values()), pushed
+        assert sum(v["total"] for v in pushed.values()) >= sum(v["total"] for v in post.values())
         # Hunting the same span again searches again but counts nothing twice.
         hunt_everything(runtime, live_dataset["scenarios"])
         assert repository.suppression_counts() == pushed
@@ -116,7 +118,7 @@ def test_push_down_keeps_events_out_of_the_search_and_counts_them_the_same(tuned
 
 
 def test_hostile_values_pushed_down_change_nothing_but_their_own_events(live_sim, live_dataset, tmp_path):
-    runtime, repository = build_runtime(live_sim, tmp_path / "hostile", push_down=True)
+    runtime, repository = build_runtime(live_sim, tmp_path / "hostile")
     try:
         now = runtime.clock()
         for number, value in enumerate(["x') OR (1=1", "' OR ''='", "CORP\\o'brien\" --"]):

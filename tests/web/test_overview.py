@@ -88,7 +88,8 @@ def _rolled(store):
     for (_, rule, suppressed), n in hourly.items():
         totals[(rule, suppressed)] = totals.get((rule, suppressed), 0) + n
     assert totals == {(r["rule_id"], r["suppressed"]): r["n"] for r in store.db.query("SELECT * FROM hit_totals WHERE n != 0")}
-    top = {(r["dim"], r["value"].lower()): r["n"] for r in store.db.query("SELECT * FROM hit_top WHERE n != 0")}
+    top = {(r["dim"], r["v"]): r["n"] for r in store.db.query("SELECT dim, lower(value) AS v, n FROM hit_top "
+                                                                "WHERE n != 0")}   # SQLite's lower(): ASCII only
     return hourly, top
 
 
@@ -108,13 +109,49 @@ def test_rollups_stay_exact_whoever_writes_the_hits(store, tmp_path):
     assert store.hits.counts()["hits"] == store.db.query("SELECT COUNT(*) AS n FROM hits WHERE suppressed = 0")[0]["n"]
     path = store.db.path
     with store.db.transaction() as conn:
-        conn.execute("DROP TRIGGER hits_rollup_v1_update")
+        conn.execute("DROP TRIGGER hits_rollup_v2_update")
         conn.execute("UPDATE hit_top SET n = 999")
     reopened = Store(path)
     try:
         assert _rolled(reopened) == _direct(reopened)
     finally:
         reopened.close()
+
+
+def test_rollups_count_a_batch_once_without_its_skipped_duplicates(store):
+    """The ledger counts the hits a window inserted in one set-based step: a hit stored again (same identity)
+    is not counted twice, values that differ only in case are one top value, spelled as the first hit that
+    had it, and a store upgraded from the per-hit insert trigger (v1) does not count inserts twice."""
+    from app.store import Store, rollup
+    first = [hit_dict(n, time_ms=NOW_MS - n * 1_800_000, tool=("Pscp", "pscp", "RCLONE")[n % 3],
+                      username=("CORP\\a", "corp\\A")[n % 2], suppressed=n % 5 == 4) for n in range(30)]
+    store_hits(store, first)
+    again = first[10:] + [hit_dict(100 + n, time_ms=NOW_MS - n * 900_000, tool=("PSCP", "WinSCP")[n % 2])
+                          for n in range(12)]
+    store_hits(store, again)
+    assert store.db.query("SELECT COUNT(*) AS n FROM hits")[0]["n"] == 42
+    assert _rolled(store) == _direct(store)
+    tools = {r["value"]: r["n"] for r in store.db.query("SELECT value, n FROM hit_top WHERE dim = 'tool'")}
+    assert set(tools) == {"Pscp", "RCLONE", "WinSCP"}          # first spellings; PSCP counted under Pscp
+    assert tools["Pscp"] == len([n for n in range(30) if n % 3 != 2 and n % 5 != 4]) + 6
+    # NOCASE folds ASCII letters only: Ä and ä are two values, as SQLite compares them
+    store_hits(store, [hit_dict(300 + n, tool=("\u00c4rchiver", "\u00e4rchiver", "\u00c4RCHIVER")[n % 3]) for n in range(6)])
+    assert {r["value"]: r["n"] for r in store.db.query("SELECT value, n FROM hit_top WHERE dim = 'tool' "
+                                                        "AND value LIKE '%rchiver'")} == {"\u00c4rchiver": 4,
+                                                                                           "\u00e4rchiver": 2}
+    with store.db.transaction() as conn:   # a store as release v1 left it: a row trigger counting inserts
+        for name in rollup.TRIGGERS:
+            conn.execute(f"DROP TRIGGER {name}")
+        conn.execute(f"CREATE TRIGGER hits_rollup_v1_insert AFTER INSERT ON hits BEGIN\n"
+                     f"{rollup._add('NEW', '+')}\nEND")
+    upgraded = Store(store.db.path)
+    try:
+        store_hits(upgraded, [hit_dict(200 + n, tool="pscp") for n in range(5)])
+        assert _rolled(upgraded) == _direct(upgraded)
+        names = {r["name"] for r in upgraded.db.query("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+        assert "hits_rollup_v1_insert" not in names
+    finally:
+        upgraded.close()
 
 
 def test_counts_since_is_exact_at_any_instant(store):

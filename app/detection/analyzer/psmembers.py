@@ -3,7 +3,7 @@ included), WinSCP's .NET assembly (Session.PutFiles ...), SmtpClient.Send."""
 from __future__ import annotations
 
 from .psscript import Script, _is, _url_verdict, grammar as _grammar
-from .pstokens import Group, Tok
+from .pstokens import Group, Tok, split_items
 from .verdict import Verdict
 
 MAX_VERDICTS = 16          # enough to show what a script does; bounds the work on crafted scripts
@@ -45,16 +45,7 @@ def member_calls(script: Script, st: list) -> list[Verdict]:
 
 
 def _split_args(items: list) -> list[list]:
-    out, current = [], []
-    for item in items:
-        if _is(item, "op", ","):
-            out.append(current)
-            current = []
-        else:
-            current.append(item)
-    if current:
-        out.append(current)
-    return out
+    return split_items(items, lambda item: _is(item, "op", ","), keep_empty=True)
 
 
 def _setting(script, name):

@@ -183,12 +183,13 @@ def _text(item) -> str:
     return item.text
 
 
-def statements(group: Group) -> list[list]:
-    """The statements of a group: its items split at ; | and line breaks."""
+def split_items(items, is_separator, *, keep_empty: bool) -> list[list]:
+    """`items` cut at each item for which is_separator() is true; an empty piece between two separators is kept
+    only with keep_empty (an argument list's `a,,b` has three arguments; `a;;b` has two statements)."""
     out, current = [], []
-    for item in group.items:
-        if isinstance(item, Tok) and item.kind == "op" and item.value in ";|\n":
-            if current:
+    for item in items:
+        if is_separator(item):
+            if current or keep_empty:
                 out.append(current)
             current = []
         else:
@@ -196,6 +197,12 @@ def statements(group: Group) -> list[list]:
     if current:
         out.append(current)
     return out
+
+
+def statements(group: Group) -> list[list]:
+    """The statements of a group: its items split at ; | and line breaks."""
+    return split_items(group.items, lambda item: isinstance(item, Tok) and item.kind == "op" and item.value in ";|\n",
+                       keep_empty=False)
 
 
 def walk(group: Group, depth: int = 0):
