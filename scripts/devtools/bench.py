@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -82,8 +83,13 @@ def timed_search(sim, aql: str) -> tuple[float, int]:
 
 def _child(job: dict) -> dict:
     """One pipeline run in its own process (devtools.benchrun); its last stdout line is its JSON."""
-    done = subprocess.run([sys.executable, "-m", "devtools.benchrun", json.dumps(job)], check=True,
-                          capture_output=True, text=True, cwd=ROOT / "scripts")
+    # The child runs in scripts/: a relative PYTHONPATH (the README's `PYTHONPATH=.:scripts`) would not find app/.
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), str(ROOT / "scripts"),
+                                                                     os.environ.get("PYTHONPATH")])))
+    done = subprocess.run([sys.executable, "-m", "devtools.benchrun", json.dumps(job)], capture_output=True,
+                          text=True, cwd=ROOT / "scripts", env=env)
+    if done.returncode:
+        raise SystemExit(f"benchmark run failed (exit {done.returncode}):\n{done.stderr[-4000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
