@@ -1,5 +1,8 @@
 """The seed AQL over a day of 1,000,000 Windows/Sysmon-like events must run well under 10 s, and a day's
-JSON Lines file must load in reasonable time. Events are built in-process from a few templates."""
+JSON Lines file must load in reasonable time. Events are built in-process from a few templates.
+
+Both run in this process, so they are timed in this process's CPU time, not wall time: another job on a busy
+machine (CI, a second test run) must not fail them. scripts/bench reports the wall time over REST."""
 from __future__ import annotations
 
 import json
@@ -67,12 +70,12 @@ def test_seed_query_over_a_million_events_is_fast(day_events):
     built = time.perf_counter() - started
     assert len(store) == EVENTS
 
-    started = time.perf_counter()
+    started = time.process_time()
     rows = run(store, seed_query(T0, T0 + DAY_MS), now=T0 + DAY_MS)
-    elapsed = time.perf_counter() - started
-    print(f"\n[perf] store of {EVENTS} events built in {built:.1f} s; seed query in {elapsed:.2f} s, {len(rows)} rows")
+    elapsed = time.process_time() - started
+    print(f"\n[perf] store of {EVENTS} events built in {built:.1f} s; seed query in {elapsed:.2f} s CPU, {len(rows)} rows")
 
-    assert elapsed < 10.0, f"seed query took {elapsed:.2f} s over {EVENTS} events"
+    assert elapsed < 10.0, f"seed query took {elapsed:.2f} s of CPU over {EVENTS} events"
     # every hit is a tool event, and some of each kind were found
     assert rows and {r["ProcessName"] for r in rows} <= set(TOOLS)
     assert {"1", "4688", "3"} <= {r["EventID"] for r in rows}
@@ -86,10 +89,10 @@ def test_loading_a_million_events_from_jsonl_is_reasonable(day_events, tmp_path)
     with open(path, "w", encoding="utf-8") as out:
         out.writelines(json.dumps(e) + "\n" for e in day_events)
     store = make_store([])
-    started = time.perf_counter()
+    started = time.process_time()
     loaded = store.load_jsonl(path)
-    elapsed = time.perf_counter() - started
-    print(f"\n[perf] loaded {loaded} events from JSONL in {elapsed:.1f} s")
+    elapsed = time.process_time() - started
+    print(f"\n[perf] loaded {loaded} events from JSONL in {elapsed:.1f} s CPU")
     assert loaded == EVENTS and len(store) == EVENTS
     assert isinstance(store, EventStore) and store.span() == (T0, day_events[-1]["starttime"])
-    assert elapsed < 40.0
+    assert elapsed < 40.0, f"loading took {elapsed:.1f} s of CPU"
