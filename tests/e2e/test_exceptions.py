@@ -106,8 +106,8 @@ def test_push_down_keeps_events_out_of_the_search_and_counts_them_the_same(tuned
         assert kept == {h["identity"] for h in tuned["hits"] if not h["suppressed"]}
         # The console kept every suppressed event out (none reached the post-filter's safety net), and every
         # example exception kept some out. The per-exception figures are not the post-filter's (docs/tuning.md):
-        # the console counts each exception's events on its own, before the analyzer; the post-filter credits a
-        # hit to the first exception that matches it, after the analyzer and the process correlation.
+        # the console counts the search's events before the analyzer and without what correlation adds; the
+        # post-filter credits a hit to the first exception that matches it, after the analyzer and correlation.
         assert all(v["hits"] == 0 and v["pushed_down"] > 0 for v in pushed.values()), pushed
         assert sum(v["total"] for v in pushed.values()) >= sum(v["total"] for v in post.values())
         # Hunting the same span again searches again but counts nothing twice.
