@@ -126,6 +126,20 @@ _NET_TOKEN = re.compile(r"(?i)(?<![\w.$-])(net1?)(?:\.exe)?(?![\w.$-])")
 _NET_ARGS = 12      # `net use` takes a handful of arguments; looking further would only cost time
 
 
+def _may_hold_net_token(lowered: str | None) -> bool:
+    """False only when ASCII text (ascii_lower's answer) has no "net" where _NET_TOKEN could start: after a
+    character of [\\w.$-], as in every ".net" domain, it cannot. A substring scan instead of the look-behind
+    search at every position."""
+    if lowered is None:
+        return True
+    at = lowered.find("net")
+    while at >= 0:
+        if at == 0 or not (lowered[at - 1].isalnum() or lowered[at - 1] in "_.$-"):
+            return True
+        at = lowered.find("net", at + 1)
+    return False
+
+
 def _arg_span(match: re.Match) -> tuple[int, int]:
     for group in ("dq", "sq", "bare"):
         if match.group(group) is not None:
@@ -257,7 +271,7 @@ class _Finder:
 
     def net_use(self) -> None:
         text = self.text
-        if not may_match(("net",), self.lowered):
+        if not _may_hold_net_token(self.lowered):
             return
         for match in _NET_TOKEN.finditer(text):
             use = _NET_USE.match(text, match.end())

@@ -103,15 +103,19 @@ def guess_protocol(port: int | None, command_line: str | None, tool: str | None 
 
 # -- destination named on the command line -----------------------------------------------------------------
 _HOST = r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)"
+_URL = re.compile(r"\b(?:https?|sftp|scp|ftps?|ftpes|webdavs?|davs?|smtps?)://(?:[^/\s@\"']+@)?" + _HOST +
+                  r"(?::(\d{1,5}))?", re.I)
+_URL_SCHEME_CHARS = 7   # the longest scheme _URL names (webdavs): a match starts at most this far before its ://
+# Searched in order, the first that matches names the remote. Each with what it needs (precheck.py): a piece of
+# punctuation every match holds (absent: the pattern cannot match), or lower-case words one of which it needs.
 _DESTINATION_PATTERNS = (
-    re.compile(r"\b(?:https?|sftp|scp|ftps?|ftpes|webdavs?|davs?|smtps?)://(?:[^/\s@\"']+@)?" + _HOST +
-               r"(?::(\d{1,5}))?", re.I),
-    re.compile(r"--(?:sftp|ftp|webdav|smb)-(?:host|url)[\s=]+[\"']?" + _HOST, re.I),
-    re.compile(r"SmtpClient\s*\(\s*['\"]" + _HOST + r"['\"](?:\s*,\s*(\d{1,5}))?", re.I),
-    re.compile(r"-SmtpServer\s+['\"]?" + _HOST, re.I),
+    (_URL, "://", None),
+    (re.compile(r"--(?:sftp|ftp|webdav|smb)-(?:host|url)[\s=]+[\"']?" + _HOST, re.I), "--", None),
+    (re.compile(r"SmtpClient\s*\(\s*['\"]" + _HOST + r"['\"](?:\s*,\s*(\d{1,5}))?", re.I), "(", ("smtpclient",)),
+    (re.compile(r"-SmtpServer\s+['\"]?" + _HOST, re.I), "-", ("-smtpserver",)),
     # scp/pscp/sftp user@host:path. The look-behind holds every character the user part may hold, so a
     # match can only start where such a run starts (each run is tried once: linear).
-    re.compile(r"(?<![\w/:@.$-])[\w.$-]+@" + _HOST + r":(?!//)"),
+    (re.compile(r"(?<![\w/:@.$-])[\w.$-]+@" + _HOST + r":(?!//)"), "@", None),
 )
 # `sftp user@host` / `ssh user@host`: the first user@host argument after the program (an e-mail address
 # elsewhere on a line is not a remote). Two searches instead of one lazy `(?:\S+\s+)*?`, which would scan
@@ -126,20 +130,28 @@ def command_line_destination(command_line: str | None) -> tuple[str | None, int 
     if not command_line:
         return None, None
     command_line = command_line[:MAX_TEXT_CHARS]
-    for pattern in _DESTINATION_PATTERNS + (None,):
-        if pattern is None:
-            program = _SSH_PROGRAM.search(command_line)
-            match = _SSH_REMOTE.search(command_line, program.end()) if program else None
+    lowered = ascii_lower(command_line)
+    match = None
+    for pattern, needed, words in _DESTINATION_PATTERNS:
+        if needed not in command_line or not may_match(words, lowered):
+            continue
+        if pattern is _URL:   # searched from the first "://" on: the text before it cannot start a match
+            match = pattern.search(command_line, max(0, command_line.find("://") - _URL_SCHEME_CHARS))
         else:
             match = pattern.search(command_line)
         if match:
-            host = match.group(1).strip("[]").rstrip(".")
-            port = match.group(2) if match.re.groups >= 2 else None
-            if port is None:
-                option = _PORT_OPTIONS.search(command_line)
-                port = option.group(1) if option else None
-            return host, (int(port) if port and 0 < int(port) < 65536 else None)
-    return None, None
+            break
+    if match is None and "@" in command_line and may_match(("sftp", "ssh"), lowered):
+        program = _SSH_PROGRAM.search(command_line)
+        match = _SSH_REMOTE.search(command_line, program.end()) if program else None
+    if match is None:
+        return None, None
+    host = match.group(1).strip("[]").rstrip(".")
+    port = match.group(2) if match.re.groups >= 2 else None
+    if port is None and may_match(("-p",), lowered):
+        option = _PORT_OPTIONS.search(command_line)
+        port = option.group(1) if option else None
+    return host, (int(port) if port and 0 < int(port) < 65536 else None)
 
 
 # -- what the command line does ------------------------------------------------------------------------------

@@ -146,3 +146,21 @@ def test_net_use_finds_the_net_tokens_the_tool_table_finds(text):
     every_tool = [(m.start(), m.end()) for m in credentials.table().tool_token.finditer(text)
                   if m.group(1).lower() in ("net", "net1")]
     assert [(m.start(), m.end()) for m in credentials._NET_TOKEN.finditer(text)] == every_tool
+
+
+@settings(max_examples=400, deadline=None)
+@given(before=st.lists(st.sampled_from(["x.net", "cmd /c", "é", "net", " "]), max_size=3).map("".join),
+       joint=st.sampled_from(["", " ", "\t", "&", "(", "\"", "/", ".", "-", "$", "_", "1", "x", "é"]),
+       token=st.sampled_from(["net", "NET1", "net.exe", "Net1.EXE", "netsh", "neta"]),
+       use=st.sampled_from([" use ", " USE ", "\tuse ", " user "]),
+       after=st.sampled_from(["\\\\srv\\share S3cr3t", "\\\\srv\\share \"pw x\" /user:u", "* /user:u", "x & net use"]))
+def test_the_net_use_shortcut_changes_no_result(before, joint, token, use, after):
+    """`net use` masking with the "net" pre-check (no token possible after [\\w.$-], as in ".net") equals
+    masking that searches every line for net tokens."""
+    from unittest import mock
+
+    from app.pipeline import credentials
+    line = before + joint + token + use + after
+    with mock.patch.object(credentials, "ascii_lower", lambda text: None):
+        searched = find_credentials(line)
+    assert find_credentials(line) == searched

@@ -175,3 +175,37 @@ def test_protocol_hints_outside_ascii_are_still_read():
     # U+017F LATIN SMALL LETTER LONG S matches "s" under (?i): the command line is not ASCII, so it is searched.
     assert guess_protocol(None, "tool.exe ſftp://host/x", None) == "sftp"
     assert command_line_actions("$c.UploadFile('ſ', 'x')", "powershell") == ["WebClient UploadFile upload"]
+
+
+_DESTINATION_PIECES = ["https://", "HTTPS://", "sftp://", "ſftp://", "webdavs://", "xwebdavs://", "://", "@", "u@",
+                       "user@host", ":", "/", "host.example", "[2001:db8::5]", "198.51.100.7", ":8443", " ", "\"", "'",
+                       "--sftp-host ", "--SFTP-URL=", "SmtpClient('", "ſmtpClient(\"", "-SmtpServer ", "ssh ",
+                       "sftp.exe ", "SSH\"", " -P 22", " -Port 2222", "--ftp-port=21", "-p", "K", "é", "x", "."]
+
+
+def _destination_searching_everything(command_line):
+    """command_line_destination without its shortcuts: every pattern searched over the whole text."""
+    command_line = command_line[:tools_module.MAX_TEXT_CHARS]
+    for pattern, _, _ in tools_module._DESTINATION_PATTERNS + ((None, None, None),):
+        if pattern is None:
+            program = tools_module._SSH_PROGRAM.search(command_line)
+            match = tools_module._SSH_REMOTE.search(command_line, program.end()) if program else None
+        else:
+            match = pattern.search(command_line)
+        if match:
+            host = match.group(1).strip("[]").rstrip(".")
+            port = match.group(2) if match.re.groups >= 2 else None
+            if port is None:
+                option = tools_module._PORT_OPTIONS.search(command_line)
+                port = option.group(1) if option else None
+            return host, (int(port) if port and 0 < int(port) < 65536 else None)
+    return None, None
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(_DESTINATION_PIECES), max_size=14).map("".join))
+def test_the_destination_shortcuts_change_no_answer(text):
+    """The remote a command line names is the same with the pre-checks (a needed character or word absent, the
+    URL pattern searched from the first "://") as with every pattern searched over the whole text, whatever the
+    case and with letters outside ASCII that (?i) reads as ASCII ones."""
+    assert command_line_destination(text) == _destination_searching_everything(text)
