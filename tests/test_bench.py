@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,3 +24,16 @@ def test_bench_tiny_last_line_has_every_figure_as_a_finite_number():
         assert isinstance(figures[key], (int, float)) and math.isfinite(figures[key]), (key, figures.get(key))
     assert figures["pipeline_rows"] == figures["baseline_rows"] > 0
     assert figures["rss_large_rows"] > figures["rss_small_rows"] > 0
+
+
+def test_writer_overlap_measures_both_ways_and_prints_its_figures():
+    """devtools.writer_overlap backs a claim in docs/benchmarks.md (a writer thread does not overlap SQLite
+    inserts with Python work): it runs, times the serial and the threaded run, and prints them."""
+    env = dict(os.environ, PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'scripts'}")
+    done = subprocess.run([sys.executable, "-m", "devtools.writer_overlap", "300"], capture_output=True, text=True,
+                          timeout=300, cwd=ROOT, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    assert figures["rows"] == 300
+    assert abs(figures["serial_s"] - (figures["insert_s"] + figures["python_s"])) <= 0.002
+    assert figures["together_s"] > 0 and math.isfinite(figures["overlap_gain"])

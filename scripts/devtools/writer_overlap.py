@@ -1,0 +1,82 @@
+"""Would a writer thread overlap the store's SQLite inserts with the next part's enrichment? Measures it.
+
+    .venv/bin/python -m devtools.writer_overlap [ROWS]
+
+(from the repository root with PYTHONPATH=.:scripts, as scripts/_venv.sh sets it, so on the base image's
+SQLite.) Inserts ROWS rows of about 1.5 KB into a table with four secondary indexes and a unique text key, as
+the ledger does (one `executemany`, one transaction), and runs a pure-Python loop of about the same length;
+first one after the other, then the insert in a thread while the loop runs in the main thread. sqlite3 releases
+the GIL inside each `sqlite3_step`, but takes it back after every row, and a thread that wants the GIL back
+from a busy one waits for the switch interval (5 ms): the insert then advances a row or so per interval while
+the loop runs. Prints one JSON line; `overlap_gain` is (serial - together) / serial: 0 means no overlap.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+
+def _rows(count: int, offset: int) -> list[tuple]:
+    return [(hashlib.sha256(b"%d" % (i + offset)).hexdigest(), f"host{i % 50}", i, f"tool{i % 7}", "x" * 1500)
+            for i in range(count)]
+
+
+def _python_work(iterations: int) -> int:
+    total = 0
+    for i in range(iterations):
+        total += len(str(i * i))
+    return total
+
+
+def main(argv=None) -> int:
+    rows = int((argv or sys.argv[1:] or ["6000"])[0])
+    with tempfile.TemporaryDirectory(prefix="exfilwatch-overlap-") as scratch:
+        conn = sqlite3.connect(str(Path(scratch) / "overlap.db"), isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, key TEXT UNIQUE, host TEXT, at INTEGER, tool TEXT, "
+                     "body TEXT)")
+        for column in ("host", "tool", "body"):
+            conn.execute(f"CREATE INDEX t_{column} ON t ({column}, at)")
+        conn.execute("CREATE INDEX t_at ON t (at)")
+
+        def insert(batch):
+            conn.execute("BEGIN")
+            conn.executemany("INSERT INTO t (key, host, at, tool, body) VALUES (?, ?, ?, ?, ?)", batch)
+            conn.execute("COMMIT")
+
+        insert(_rows(50_000, 10**7))      # a store that is not empty
+        started = time.perf_counter()
+        insert(_rows(rows, 0))
+        insert_s = time.perf_counter() - started
+        iterations = 1_000_000
+        started = time.perf_counter()
+        _python_work(iterations)
+        iterations = int(iterations * insert_s / (time.perf_counter() - started))   # about as long as the insert
+        started = time.perf_counter()
+        _python_work(iterations)
+        python_s = time.perf_counter() - started
+        batch = _rows(rows, 10**6)
+        started = time.perf_counter()
+        writer = threading.Thread(target=insert, args=(batch,))
+        writer.start()
+        _python_work(iterations)
+        writer.join()
+        together_s = time.perf_counter() - started
+        conn.close()
+    serial_s = insert_s + python_s
+    print(json.dumps({"sqlite": sqlite3.sqlite_version, "rows": rows, "insert_s": round(insert_s, 3),
+                      "python_s": round(python_s, 3), "serial_s": round(serial_s, 3),
+                      "together_s": round(together_s, 3),
+                      "overlap_gain": round((serial_s - together_s) / serial_s, 3)}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
