@@ -5,8 +5,8 @@
 
 (from the repository root with PYTHONPATH=.:scripts, as scripts/_venv.sh sets it). Same dataset, child process
 and baseline as `scripts/bench`'s narrow figures; prints one JSON line (or the profile, top functions first).
-The line also tells the CPU each side used per row (the pipeline's process start-up included), the stand-in's too: with two cores, half their sum is
-the shortest wall time a row could take if every part of the work ran in parallel.
+The line also tells the CPU each side used per row (the pipeline's process start-up included), the stand-in's
+too: with two cores, half their sum is the shortest wall time a row could take if all the work ran in parallel.
 """
 from __future__ import annotations
 
