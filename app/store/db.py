@@ -1,8 +1,13 @@
 """SQLite connection handling and versioned migrations.
 
-WAL lets the web workers read while the scheduler writes. Each thread gets its own connection (sqlite3
-connections must not cross threads); writes go through `transaction()`, which takes the write lock up
-front (BEGIN IMMEDIATE) so that a window's hits and its ledger entry land together or not at all.
+WAL lets the web workers read while the scheduler writes. Each thread reads on its own connection; writes go
+through `transaction()`, which takes the write lock up front (BEGIN IMMEDIATE) so that a window's hits and its
+ledger entry land together or not at all.
+
+A process writes through one connection, whichever thread writes (a lock in the process hands it over). SQLite
+lets one writer at a time anyway, so nothing is lost, and that one connection can keep a page cache large enough
+for the indexes a hit enters (WRITE_CACHE_KIB): one such cache a process, not one a thread, so memory does not
+grow with the scheduler's job threads or the web server's request threads.
 """
 from __future__ import annotations
 
@@ -64,12 +69,22 @@ class StoreFullError(RuntimeError):
     """A write did not fit (disk full, quota, SQLite's max_page_count); the transaction was rolled back."""
 
 
+# The writing connection's page cache. SQLite's default (2 MB) is too small for the hits table's indexes once a
+# store holds some 100,000 hits (the identity index alone takes new keys at random places): each insert then
+# reads index pages back from the operating system (docs/benchmarks.md: +11 % hits a second at 200,000 rows with
+# 16 MB, +16 % with 64 MB). Its price is at most this much memory in each process that writes.
+WRITE_CACHE_KIB = 32 * 1024
+WRITE_LOCK_TIMEOUT_S = 30   # as long as SQLite's own busy timeout between processes
+
+
 class Database:
     def __init__(self, path: str | Path, *, migrations: tuple[Migration, ...] = MIGRATIONS):
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        self._write_lock = threading.RLock()
+        self._writer = None
         if self.path != ":memory:":
             try:
                 upgrade.convert_generated_column(self.path)
@@ -78,34 +93,55 @@ class Database:
                                      f"({error}); the store is left as it was") from error
         self.migrate(migrations)
 
+    def _connect(self, shared: bool = False) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=not shared)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        return conn
+
     def connection(self) -> sqlite3.Connection:
+        """This thread's connection; inside `transaction()` the writing one, so that reads see the writes."""
+        if getattr(self._local, "writing", 0) or self.path == ":memory:":   # every :memory: connection is its own db
+            return self._writing_connection()
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            self._local.conn = conn
+            conn = self._local.conn = self._connect()
         return conn
+
+    def _writing_connection(self) -> sqlite3.Connection:
+        if self._writer is None:
+            conn = self._connect(shared=True)   # one thread at a time: the write lock hands it over
+            conn.execute(f"PRAGMA cache_size = -{WRITE_CACHE_KIB}")
+            self._writer = conn
+        return self._writer
 
     @contextmanager
     def transaction(self):
-        conn = self.connection()
-        conn.execute("BEGIN IMMEDIATE")
+        if not self._write_lock.acquire(timeout=WRITE_LOCK_TIMEOUT_S):
+            raise sqlite3.OperationalError(f"database is locked: another thread of this process held the store's "
+                                           f"write lock for {WRITE_LOCK_TIMEOUT_S} s")
+        self._local.writing = getattr(self._local, "writing", 0) + 1
         try:
+            conn = self._writing_connection()
+            conn.execute("BEGIN IMMEDIATE")
             try:
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:   # SQLite has already rolled back after some errors (SQLITE_FULL)
-                    conn.execute("ROLLBACK")
+                try:
+                    yield conn
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:   # SQLite has already rolled back after some errors (SQLITE_FULL)
+                        conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.OperationalError as error:
+                if getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+                    raise StoreFullError(f"the app's store is full ({error}): free disk space or raise the quota "
+                                         f"of {self.path}; nothing was written, the work stays owed") from error
                 raise
-        except sqlite3.OperationalError as error:
-            if getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
-                raise StoreFullError(f"the app's store is full ({error}): free disk space or raise the quota "
-                                     f"of {self.path}; nothing was written, the work stays owed") from error
-            raise
+        finally:
+            self._local.writing -= 1
+            self._write_lock.release()
 
     def query(self, sql: str, params=()) -> list[sqlite3.Row]:
         return self.connection().execute(sql, params).fetchall()
@@ -135,3 +171,10 @@ class Database:
         if conn is not None:
             conn.close()
             self._local.conn = None
+        if self._write_lock.acquire(timeout=WRITE_LOCK_TIMEOUT_S):   # else a write still runs: it keeps its connection
+            try:
+                if self._writer is not None:
+                    self._writer.close()
+                    self._writer = None
+            finally:
+                self._write_lock.release()

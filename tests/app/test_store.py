@@ -106,3 +106,55 @@ def test_json_encoder_writes_the_text_json_writes(document):
     for options in ({"sort_keys": True, "separators": (",", ":"), "default": str}, {"default": str}):
         assert json_encoder(**options)(document) == json.JSONEncoder(**options).encode(document)
     assert json_encoder(default=str)([document, b"x"]) == json.dumps([document, b"x"], default=str)   # default=str
+
+
+# -- one writing connection a process ---------------------------------------------------------------------
+def test_every_thread_writes_through_one_connection_and_every_write_lands(tmp_path):
+    """The scheduler's job threads and the web server's request threads write through one connection with the
+    large page cache: the cache's memory is paid once a process, not once a thread, and no write is lost."""
+    import threading
+
+    from app.store.db import WRITE_CACHE_KIB
+    db = Database(tmp_path / "store.db")
+    used, start = [], threading.Barrier(4)
+
+    def write(worker):
+        start.wait()
+        for i in range(25):
+            with db.transaction() as conn:
+                used.append(conn)
+                conn.execute("INSERT INTO rule_state (rule_id, checkpoint_ms, updated_ms) VALUES (?, ?, ?)",
+                             (f"rule-{worker}-{i}", i, i))
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(used) == 100 and len({id(conn) for conn in used}) == 1
+    assert used[0].execute("PRAGMA cache_size").fetchone()[0] == -WRITE_CACHE_KIB
+    assert db.query("SELECT COUNT(*) AS n FROM rule_state")[0]["n"] == 100
+    db.close()
+
+
+def test_a_transaction_reads_its_own_writes_and_other_threads_read_while_it_runs(tmp_path):
+    import threading
+    db = Database(tmp_path / "store.db")
+    holding, release, seen = threading.Event(), threading.Event(), {}
+
+    def writer():
+        with db.transaction() as conn:
+            conn.execute("INSERT INTO rule_state (rule_id, checkpoint_ms, updated_ms) VALUES ('r', 5, 5)")
+            seen["inside"] = db.query("SELECT checkpoint_ms FROM rule_state")[0][0]
+            holding.set()
+            release.wait(30)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    assert holding.wait(30)
+    seen["other thread, before the commit"] = db.query("SELECT COUNT(*) FROM rule_state")[0][0]   # WAL: not blocked
+    release.set()
+    thread.join()
+    assert seen == {"inside": 5, "other thread, before the commit": 0}
+    assert db.query("SELECT checkpoint_ms FROM rule_state")[0][0] == 5
+    db.close()

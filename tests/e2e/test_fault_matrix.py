@@ -225,14 +225,14 @@ def test_console_down_for_hours_is_caught_up_in_bounded_windows(live_sim, make_r
 @pytest.mark.reliability("fault matrix", "store full (SQLite max_page_count): clear error, nothing corrupted")
 def test_a_full_store_stops_the_run_with_a_clear_error_and_loses_nothing(live_sim, make_runtime, reference, clean,
                                                                          reliability):
-    """The disk under the store fills up. The mechanism is SQLite's own `PRAGMA max_page_count` on the runner's
-    connection: past it every write fails with SQLITE_FULL ("database or disk is full"), exactly the error a
+    """The disk under the store fills up. The mechanism is SQLite's own `PRAGMA max_page_count` on the store's
+    writing connection: past it every write fails with SQLITE_FULL ("database or disk is full"), exactly the error a
     full disk or quota gives, without needing root for a tiny filesystem."""
     runtime = make_runtime(live_sim)
     runtime.rules = matrix_rules(runtime.rules)
-    conn = runtime.store.db.connection()   # the runner works on this thread's connection
-    pages = conn.execute("PRAGMA page_count").fetchone()[0]
-    conn.execute(f"PRAGMA max_page_count = {pages + 1}")
+    with runtime.store.db.transaction() as conn:   # the one connection every write of this process goes through
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        conn.execute(f"PRAGMA max_page_count = {pages + 1}")
     summaries = [runtime.hunt(rule_id, reference["start"], reference["end"]) for rule_id in runtime.rules]
     full = [s for s in summaries if s.status != "ok"]
     assert full, "some window's hits must not fit"
