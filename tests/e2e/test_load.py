@@ -24,6 +24,8 @@ import time
 
 import pytest
 
+from app.store.db import WRITE_CACHE_KIB
+
 MINUTE = 60_000
 MINUTES = int(os.environ.get("EXFILWATCH_LOAD_MINUTES", "10"))
 ROWS = int(os.environ.get("EXFILWATCH_LOAD_ROWS", "500"))
@@ -120,5 +122,7 @@ def test_a_busy_console_on_a_one_minute_interval_keeps_up_with_flat_memory(start
                        rss_after_warm_up_mb=round(rss[WARM_UP - 1], 1), rss_growth_mb=round(growth, 1))
     # Keeping up in real time: a tick must take less than the minute it serves (a generous bound, on purpose).
     assert max(tick_s) < 60, f"a tick took {max(tick_s):.1f} s of a 60 s interval"
-    # Flat: the hits live in SQLite, not in the process; what grows is bounded caches, not the day's rows.
-    assert growth < 20 + ROWS * 0.002, f"RSS grew {growth:.1f} MB after warm-up: {rss}"
+    # Flat: the hits live in SQLite, not in the process; what grows is bounded caches, not the day's rows: the
+    # app's (look-ups, GUIDs not found) and the page cache of the store's writing connection, which fills up to
+    # its bound as the store grows past it (about 12 simulated minutes at 1,000 rows a minute).
+    assert growth < 20 + WRITE_CACHE_KIB / 1024 + ROWS * 0.002, f"RSS grew {growth:.1f} MB after warm-up: {rss}"
