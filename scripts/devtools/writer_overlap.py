@@ -1,6 +1,6 @@
 """Would a writer thread overlap the store's SQLite inserts with the next part's enrichment? Measures it.
 
-    .venv/bin/python -m devtools.writer_overlap [ROWS]
+    .venv/bin/python -m devtools.writer_overlap [ROWS] [--switch-interval SECONDS]
 
 (from the repository root with PYTHONPATH=.:scripts, as scripts/_venv.sh sets it, so on the base image's
 SQLite.) Inserts ROWS rows of about 1.5 KB into a table with four secondary indexes and a unique text key, as
@@ -12,6 +12,7 @@ the loop runs. Prints one JSON line; `overlap_gain` is (serial - together) / ser
 """
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import sqlite3
@@ -35,7 +36,13 @@ def _python_work(iterations: int) -> int:
 
 
 def main(argv=None) -> int:
-    rows = int((argv or sys.argv[1:] or ["6000"])[0])
+    parser = argparse.ArgumentParser(prog="devtools.writer_overlap")
+    parser.add_argument("rows", type=int, nargs="?", default=6000)
+    parser.add_argument("--switch-interval", type=float, help="sys.setswitchinterval() for the run (default 0.005)")
+    args = parser.parse_args(argv)
+    rows = args.rows
+    if args.switch_interval:
+        sys.setswitchinterval(args.switch_interval)
     with tempfile.TemporaryDirectory(prefix="exfilwatch-overlap-") as scratch:
         conn = sqlite3.connect(str(Path(scratch) / "overlap.db"), isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
@@ -71,7 +78,7 @@ def main(argv=None) -> int:
         together_s = time.perf_counter() - started
         conn.close()
     serial_s = insert_s + python_s
-    print(json.dumps({"sqlite": sqlite3.sqlite_version, "rows": rows, "insert_s": round(insert_s, 3),
+    print(json.dumps({"sqlite": sqlite3.sqlite_version, "rows": rows, "switch_interval_s": sys.getswitchinterval(), "insert_s": round(insert_s, 3),
                       "python_s": round(python_s, 3), "serial_s": round(serial_s, 3),
                       "together_s": round(together_s, 3),
                       "overlap_gain": round((serial_s - together_s) / serial_s, 3)}))
