@@ -60,6 +60,45 @@ class RunAborted(Exception):
     """Stops a run: the console refuses us (auth) or is down; the remaining windows stay in the ledger."""
 
 
+class _Commits:
+    """The one window (or part) of a run whose hits the store is committing on its own thread while the run
+    searches and processes the next (Ledger.complete_later). Its outcome is taken before the next one is handed
+    over, and before the run ends, so a run reports every window it stored and nothing it did not."""
+
+    def __init__(self, ledger, summary: RunSummary, clock: Callable[[], int]):
+        self.ledger, self.summary, self.clock = ledger, summary, clock
+        self.future = None
+        self.window_id: int | None = None
+        self.on_done: Callable[[int], None] | None = None
+        self.marked_running: int | None = None   # the window the pending commit also marks running
+
+    def hand_over(self, future, window_id: int, on_done: Callable[[int], None], marked_running: int | None = None):
+        self.future, self.window_id, self.on_done, self.marked_running = future, window_id, on_done, marked_running
+
+    def settle(self) -> None:
+        """Waits for the pending commit; a store that is full fails its window and stops the run."""
+        if self.future is None:
+            return
+        future, self.future = self.future, None
+        try:
+            new = future.result()
+        except StoreFullError:
+            self.marked_running = None   # rolled back with it
+            try:
+                self.ledger.fail(self.window_id, "the store is full", self.clock())
+            except StoreFullError:
+                pass
+            raise
+        self.on_done(new)
+
+    def settle_quietly(self) -> None:
+        """settle() after the run stopped for another reason: a full store is one more error of the run."""
+        try:
+            self.settle()
+        except StoreFullError as exc:
+            self.summary.errors.append(str(exc))
+
+
 class RuleRunner:
     def __init__(self, store: Store, search_factory: Callable[[], object],
                  fields_for: Callable[[Rule], Mapping[str, str | None]], *,
@@ -97,11 +136,13 @@ class RuleRunner:
         ledger = self.store.ledger
         summary = RunSummary(rule.id, kind)
         run_id = ledger.start_run(rule.id, kind, self.clock())
+        commits = _Commits(ledger, summary, self.clock)
         try:
             fields = self.fields_for(rule)
             queue = ledger.open_windows(rule.id, kind)[: rule.schedule.catch_up_windows or self.max_windows_per_run]
             while queue:
-                queue = self._search_window(rule, fields, queue.pop(0), summary) + queue
+                queue = self._search_window(rule, fields, queue.pop(0), summary, commits, queue) + queue
+            commits.settle()
         except RunAborted as exc:
             summary.errors.append(str(exc))
         except (AuthenticationError, AuthorizationError) as exc:   # before any window: all stay owed
@@ -112,20 +153,25 @@ class RuleRunner:
             summary.errors.append(f"rule cannot be rendered: {exc}")
         except StoreFullError as exc:   # the window's hits were rolled back: it stays owed
             summary.errors.append(str(exc))
+        commits.settle_quietly()
         ledger.finish_run(run_id, status=summary.status, done=summary.windows_done, failed=summary.windows_failed,
                           new_hits=summary.new_hits, error="; ".join(summary.errors)[:2000] or None, now_ms=self.clock())
         log.info("rule %s %s run: %s windows done, %s failed, %s new hits", rule.id, kind,
                  summary.windows_done, summary.windows_failed, summary.new_hits)
         return summary
 
-    def _search_window(self, rule: Rule, fields, window: LedgerWindow, summary: RunSummary) -> list[LedgerWindow]:
+    def _search_window(self, rule: Rule, fields, window: LedgerWindow, summary: RunSummary, commits: _Commits,
+                       queue: list[LedgerWindow]) -> list[LedgerWindow]:
         """Searches one window; returns the halves to search next when it is split.
 
         Rows stream from the console page by page and become hits in parts of about `part_bytes`, each
         processed and stored before the next is read, so memory does not grow with the window's rows or
         their width. A window whose results reach the LIMIT is split (as soon as the first page tells the
         total, before any processing), and so is a window a previous process left `running`: that process
-        died while holding it (killed for memory, perhaps), and searching it whole again could repeat that."""
+        died while holding it (killed for memory, perhaps), and searching it whole again could repeat that.
+
+        The window's last hits are committed on the store's own thread while the next window is searched
+        (`commits`); that commit also marks the next window running, so the next one starts without waiting."""
         ledger = self.store.ledger
         limit = rule.schedule.result_limit
         span = Window(window.start_ms, window.end_ms)
@@ -134,12 +180,16 @@ class RuleRunner:
             return ledger.split(window, [(h.start_ms, h.end_ms) for h in WindowPlanner.split(span)], None,
                                 self.clock(), reason=f"left running by a process that stopped during attempt "
                                                      f"{window.attempts}; searched again in halves")
-        ledger.mark_running(window.id, self.clock())
+        if commits.marked_running == window.id:
+            commits.marked_running = None   # by the previous window's commit
+        else:
+            ledger.mark_running(window.id, self.clock())
         aql = render(rule, fields, span, exclusions=self.exclusions_for(rule), limit=limit)
         search = self.search_factory()
         context = WindowContext(span, fields, self.search_factory, self.clock)
         builder, restarts = HitBuilder(rule.id), 0
-        part, part_size, stored, new = [], 0, 0, 0
+        part, part_size, stored = [], 0, 0
+        earlier_new = [0]   # new hits among the parts stored so far, counted as their commits settle
         results = search.rows(aql)
         try:
             for row in results:
@@ -159,7 +209,7 @@ class RuleRunner:
                 part.append(builder.hit(row))
                 part_size += _row_size(row)
                 if part_size >= self.part_bytes:
-                    new += self._store_part(rule, part, context, window.id)
+                    self._store_part(rule, part, context, window.id, commits, earlier_new)
                     stored += len(part)
                     part, part_size = [], 0
             rows = builder.number
@@ -168,6 +218,7 @@ class RuleRunner:
                 return ledger.split(window, [(h.start_ms, h.end_ms) for h in WindowPlanner.split(span)], rows,
                                     self.clock())
             self._process(rule, part, context)
+            commits.settle()   # the previous window's or part's commit: its failure is this window's too
         except SearchInterrupted as exc:   # SIGTERM: the search is canceled; the window is owed, as planned
             ledger.release(window.id, str(exc))
             raise RunAborted(str(exc)) from exc
@@ -197,20 +248,31 @@ class RuleRunner:
             raise
         finally:
             results.close()
-        summary.new_hits += new + ledger.complete(window.id, [h.as_row() for h in part], rows=rows,
-                                                  restarts=restarts, truncated=rows >= limit, now_ms=self.clock(),
-                                                  earlier_hits=stored, earlier_new=new)
-        summary.windows_done += 1
+        following = queue[0].id if queue and queue[0].status != "running" else None
+
+        def done(new: int) -> None:
+            summary.new_hits += earlier_new[0] + new
+            summary.windows_done += 1
+        commits.hand_over(ledger.complete_later(window.id, [h.as_row() for h in part], rows=rows, restarts=restarts,
+                                                truncated=rows >= limit, now_ms=self.clock(), earlier_hits=stored,
+                                                earlier_new=earlier_new[0], next_running=following),
+                          window.id, done, following)
         return []
 
     def _process(self, rule: Rule, hits: list[Hit], context: WindowContext) -> None:
         for process in self.processors:
             process(rule, hits, context)
 
-    def _store_part(self, rule: Rule, hits: list[Hit], context: WindowContext, window_id: int) -> int:
-        """Processes and stores one part of a window that is still running; returns how many hits were new."""
+    def _store_part(self, rule: Rule, hits: list[Hit], context: WindowContext, window_id: int,
+                    commits: _Commits, earlier_new: list[int]) -> None:
+        """Processes one part of a window that is still running and hands it to the store to commit."""
         self._process(rule, hits, context)
-        return self.store.ledger.store_part(window_id, [h.as_row() for h in hits], self.clock())
+        commits.settle()
+
+        def done(new: int) -> None:
+            earlier_new[0] += new
+        commits.hand_over(self.store.ledger.store_part_later(window_id, [h.as_row() for h in hits], self.clock()),
+                          window_id, done)
 
 
 def _row_size(row) -> int:

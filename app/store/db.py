@@ -8,12 +8,19 @@ A process writes through one connection, whichever thread writes (a lock in the 
 lets one writer at a time anyway, so nothing is lost, and that one connection can keep a page cache large enough
 for the indexes a hit enters (WRITE_CACHE_KIB): one such cache a process, not one a thread, so memory does not
 grow with the scheduler's job threads or the web server's request threads.
+
+`transaction_then()` splits a transaction between two threads: the caller's thread does the Python part, then the
+store's committing thread finishes it (set-based SQL, COMMIT) while the caller goes on. SQLite releases the GIL for
+the whole of one statement, so a statement that inserts thousands of rows and their index entries runs on the
+other core; an insert of many rows from Python (executemany) takes the GIL back for every row and cannot
+(docs/benchmarks.md, "A writer thread").
 """
 from __future__ import annotations
 
 import importlib.util
 import sqlite3
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, NamedTuple
@@ -83,8 +90,12 @@ class Database:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        self._write_lock = threading.RLock()
+        # A plain lock, not an RLock: transaction_then() takes it in one thread and its committing thread
+        # releases it. (A transaction inside a transaction was never possible: BEGIN refuses it.)
+        self._write_lock = threading.Lock()
         self._writer = None
+        self._committer: ThreadPoolExecutor | None = None
+        self._committer_guard = threading.Lock()
         if self.path != ":memory:":
             try:
                 upgrade.convert_generated_column(self.path)
@@ -117,31 +128,87 @@ class Database:
             self._writer = conn
         return self._writer
 
-    @contextmanager
-    def transaction(self):
+    def _take_write_lock(self) -> None:
+        if getattr(self._local, "writing", 0):
+            raise RuntimeError("a store transaction was started inside another one in the same thread")
         if not self._write_lock.acquire(timeout=WRITE_LOCK_TIMEOUT_S):
             raise sqlite3.OperationalError(f"database is locked: another thread of this process held the store's "
                                            f"write lock for {WRITE_LOCK_TIMEOUT_S} s")
-        self._local.writing = getattr(self._local, "writing", 0) + 1
+
+    @contextmanager
+    def transaction(self):
+        self._take_write_lock()
+        self._local.writing = 1
         try:
             conn = self._writing_connection()
             conn.execute("BEGIN IMMEDIATE")
-            try:
-                try:
-                    yield conn
-                    conn.execute("COMMIT")
-                except BaseException:
-                    if conn.in_transaction:   # SQLite has already rolled back after some errors (SQLITE_FULL)
-                        conn.execute("ROLLBACK")
-                    raise
-            except sqlite3.OperationalError as error:
-                if getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
-                    raise StoreFullError(f"the app's store is full ({error}): free disk space or raise the quota "
-                                         f"of {self.path}; nothing was written, the work stays owed") from error
-                raise
+            with self._rolled_back_on_error(conn):
+                yield conn
+                conn.execute("COMMIT")
         finally:
-            self._local.writing -= 1
+            self._local.writing = 0
             self._write_lock.release()
+
+    def transaction_then(self, stage: Callable[[sqlite3.Connection], object],
+                         finish: Callable[[sqlite3.Connection, object], object]) -> Future:
+        """One transaction in two steps: `stage(conn)` runs now, in this thread; `finish(conn, staged)` and the
+        COMMIT run on the store's committing thread, and the returned Future gives finish's value (or its
+        error, after the ROLLBACK). The write lock is held from the first step to the COMMIT, so this thread's
+        next write waits for it, and a crash before the COMMIT leaves nothing of either step."""
+        self._take_write_lock()
+        self._local.writing = 1
+        handed = False
+        try:
+            conn = self._writing_connection()
+            conn.execute("BEGIN IMMEDIATE")
+            with self._rolled_back_on_error(conn):
+                staged = stage(conn)
+            if self.path == ":memory:":   # every thread shares this one connection: finish here
+                future: Future = Future()
+                future.set_result(self._finish(conn, finish, staged, handed_over=False))
+                return future
+            with self._rolled_back_on_error(conn):
+                future = self._committing_thread().submit(self._finish, conn, finish, staged)
+            handed = True
+            return future
+        finally:
+            self._local.writing = 0
+            if not handed:
+                self._write_lock.release()
+
+    def _finish(self, conn: sqlite3.Connection, finish, staged, handed_over: bool = True):
+        self._local.writing = 1
+        try:
+            with self._rolled_back_on_error(conn):
+                value = finish(conn, staged)
+                conn.execute("COMMIT")
+            return value
+        finally:
+            self._local.writing = 0
+            if handed_over:
+                self._write_lock.release()
+
+    def _committing_thread(self) -> ThreadPoolExecutor:
+        with self._committer_guard:
+            if self._committer is None:
+                # Its thread is not a daemon: at exit Python waits for a commit under way.
+                self._committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="exfilwatch-commit")
+            return self._committer
+
+    @contextmanager
+    def _rolled_back_on_error(self, conn: sqlite3.Connection):
+        try:
+            try:
+                yield
+            except BaseException:
+                if conn.in_transaction:   # SQLite has already rolled back after some errors (SQLITE_FULL)
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.OperationalError as error:
+            if getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+                raise StoreFullError(f"the app's store is full ({error}): free disk space or raise the quota "
+                                     f"of {self.path}; nothing was written, the work stays owed") from error
+            raise
 
     def query(self, sql: str, params=()) -> list[sqlite3.Row]:
         return self.connection().execute(sql, params).fetchall()
@@ -167,6 +234,10 @@ class Database:
             return len(migrations)
 
     def close(self):
+        with self._committer_guard:
+            committer, self._committer = self._committer, None
+        if committer is not None:
+            committer.shutdown(wait=True)   # a commit under way finishes first
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from .db import Database
 from .hits import FACET_COLUMNS, facet_values, facets_of_row
 from .redact import with_public
-from .rollup import COUNTED, count_inserted
+from .rollup import COUNT_STAGED, COUNTED
 
 OPEN_STATUSES = ("pending", "running", "failed")
 
@@ -28,17 +29,18 @@ HIT_COLUMNS = (
 )
 
 INSERTED_COLUMNS = HIT_COLUMNS + FACET_COLUMNS + ("window_id", "created_ms")
-_COUNTED_AT = tuple(INSERTED_COLUMNS.index(c) for c in COUNTED)
 
 
-def _stored_identities(conn, identities) -> set:
-    """Which of these identities are stored already (a retried window, overlapping windows)."""
-    identities, stored = list(identities), set()
-    for i in range(0, len(identities), 500):     # SQLite 3.26 allows 999 parameters per statement
-        chunk = identities[i:i + 500]
-        stored.update(r[0] for r in conn.execute(
-            f"SELECT identity FROM hits WHERE identity IN ({', '.join('?' * len(chunk))})", chunk))
-    return stored
+# Hits on their way into `hits`: a temporary table (this connection's own, emptied by each transaction) without
+# constraints or indexes, filled from Python and moved into `hits` by one INSERT ... SELECT. Its columns are in
+# another order than INSERTED_COLUMNS: what the roll-ups group by first, so that reading it does not follow
+# each row's overflow pages (the JSON columns) to reach them.
+_STAGING_COLUMNS = (*COUNTED, *(c for c in INSERTED_COLUMNS if c not in COUNTED))
+_CREATE_STAGING = f"CREATE TEMP TABLE IF NOT EXISTS hit_staging_v1 ({', '.join(_STAGING_COLUMNS)})"
+_STAGE = (f"INSERT INTO temp.hit_staging_v1 ({', '.join(INSERTED_COLUMNS)}) "
+          f"VALUES ({', '.join('?' * len(INSERTED_COLUMNS))})")
+_INSERT_STAGED = (f"INSERT INTO main.hits ({', '.join(INSERTED_COLUMNS)}) "
+                  f"SELECT {', '.join(INSERTED_COLUMNS)} FROM temp.hit_staging_v1 ORDER BY rowid")
 
 
 @dataclass(frozen=True)
@@ -106,8 +108,12 @@ class Ledger:
 
     def mark_running(self, window_id: int, now_ms: int) -> None:
         with self.db.transaction() as conn:
-            conn.execute("UPDATE windows SET status = 'running', attempts = attempts + 1, started_ms = ?, "
-                         "reason = NULL WHERE id = ?", (now_ms, window_id))
+            self._mark_running(conn, window_id, now_ms)
+
+    @staticmethod
+    def _mark_running(conn, window_id: int, now_ms: int) -> None:
+        conn.execute("UPDATE windows SET status = 'running', attempts = attempts + 1, started_ms = ?, "
+                     "reason = NULL WHERE id = ?", (now_ms, window_id))
 
     def release(self, window_id: int, reason: str) -> None:
         """A window whose search was stopped (the app is shutting down) is owed again, untouched."""
@@ -135,8 +141,12 @@ class Ledger:
 
     def store_part(self, window_id: int, hits: Iterable[Mapping], now_ms: int) -> int:
         """Stores some hits of a window that is still running; returns how many were new."""
-        with self.db.transaction() as conn:
-            return self._insert_hits(conn, window_id, hits, now_ms)
+        return self.store_part_later(window_id, hits, now_ms).result()
+
+    def store_part_later(self, window_id: int, hits: Iterable[Mapping], now_ms: int) -> Future:
+        """store_part(), committed on the store's committing thread: the Future gives how many were new."""
+        return self.db.transaction_then(lambda conn: self._stage_hits(conn, window_id, hits, now_ms),
+                                        lambda conn, staged: self._insert_staged(conn, staged))
 
     def complete(self, window_id: int, hits: Iterable[Mapping], *, rows: int, restarts: int,
                  truncated: bool, now_ms: int, earlier_hits: int = 0, earlier_new: int = 0) -> int:
@@ -145,41 +155,63 @@ class Ledger:
 
         A hit already stored (same identity: an overlapping window, a retry, a recreated search) is skipped.
         """
+        return self.complete_later(window_id, hits, rows=rows, restarts=restarts, truncated=truncated,
+                                   now_ms=now_ms, earlier_hits=earlier_hits, earlier_new=earlier_new).result()
+
+    def complete_later(self, window_id: int, hits: Iterable[Mapping], *, rows: int, restarts: int,
+                       truncated: bool, now_ms: int, earlier_hits: int = 0, earlier_new: int = 0,
+                       next_running: int | None = None) -> Future:
+        """complete(), committed on the store's committing thread: the Future gives how many were new.
+
+        `next_running` is the window the caller searches next: it is marked running in the same transaction,
+        so that the caller need not wait for this commit to begin it (a crash before the commit leaves both
+        windows as they were: this one running, to be split; that one owed)."""
         hits = list(hits)
-        with self.db.transaction() as conn:
-            new = self._insert_hits(conn, window_id, hits, now_ms)
+
+        def finish(conn, staged) -> int:
+            new = self._insert_staged(conn, staged)
             conn.execute("UPDATE windows SET status = 'done', rows = ?, hits = ?, new_hits = ?, restarts = ?, "
                          "truncated = ?, finished_ms = ?, reason = ? WHERE id = ?",
                          (rows, earlier_hits + len(hits), earlier_new + new, restarts, int(truncated), now_ms,
                           "results reached the LIMIT in a 1 ms window: some rows may be missing" if truncated else None,
                           window_id))
-        return new
+            if next_running is not None:
+                self._mark_running(conn, next_running, now_ms)
+            return new
+        return self.db.transaction_then(lambda conn: self._stage_hits(conn, window_id, hits, now_ms), finish)
 
     @staticmethod
-    def _insert_hits(conn, window_id: int, hits: Iterable[Mapping], now_ms: int) -> int:
-        # A hit already stored (or twice in this batch) is left out before the insert, so that the roll-ups
-        # count exactly the rows inserted; ON CONFLICT stays as the guarantee that no identity is stored twice.
+    def _stage_hits(conn, window_id: int, hits: Iterable[Mapping], now_ms: int) -> int:
+        """The Python half of storing hits, in the caller's thread: each hit's row, once per identity, into a
+        temporary table of this connection (no index, so this costs a fraction of inserting into hits);
+        returns how many rows it staged."""
+        conn.execute(_CREATE_STAGING)
+        conn.execute("DELETE FROM temp.hit_staging_v1")   # a rolled-back transaction leaves none; be sure
         rows, seen = [], set()
         for h in hits:
             row = tuple(h.get(c) for c in HIT_COLUMNS) + facet_values(facets_of_row(h)) + (window_id, now_ms)
             if row[0] not in seen:
                 seen.add(row[0])
                 rows.append(row)
-        if not rows:
-            return 0
-        stored = _stored_identities(conn, seen)
-        if stored:
-            rows = [row for row in rows if row[0] not in stored]
-            if not rows:
-                return 0
-        inserted = conn.executemany(
-            # Only a repeated identity is skipped; any other constraint failure aborts the window.
-            f"INSERT INTO hits ({', '.join(INSERTED_COLUMNS)}) VALUES ({', '.join('?' * len(INSERTED_COLUMNS))}) "
-            f"ON CONFLICT(identity) DO NOTHING", rows)
-        if inserted.rowcount != len(rows):   # cannot happen in this transaction; never count a guess
-            raise RuntimeError(f"stored {inserted.rowcount} of {len(rows)} new hits of window {window_id}")
-        count_inserted(conn, [tuple(row[i] for i in _COUNTED_AT) for row in rows])   # the overview's roll-ups
+        if rows:
+            conn.executemany(_STAGE, rows)
         return len(rows)
+
+    @staticmethod
+    def _insert_staged(conn, staged: int) -> int:
+        """The SQL half, on the committing thread: one statement each, so SQLite works without the GIL. Hits
+        already stored are left out first, so that the roll-ups count exactly the rows inserted; a NOT NULL or
+        other constraint failure aborts the transaction (the window stays owed). Returns how many were new."""
+        if not staged:
+            return 0
+        conn.execute("DELETE FROM temp.hit_staging_v1 WHERE EXISTS "
+                     "(SELECT 1 FROM main.hits WHERE hits.identity = hit_staging_v1.identity)")
+        new = conn.execute(_INSERT_STAGED).rowcount
+        if new:
+            for statement in COUNT_STAGED:   # the overview's roll-ups
+                conn.execute(statement)
+        conn.execute("DELETE FROM temp.hit_staging_v1")
+        return new
 
     def windows(self, rule_id: str | None = None, *, statuses: Iterable[str] | None = None,
                 limit: int = 500) -> list[dict]:

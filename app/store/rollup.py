@@ -2,8 +2,8 @@
 take minutes to group): hits by rule and suppressed per hour (hit_hourly), per day (hit_daily) and in total
 (hit_totals), and un-suppressed hits per host, user, tool and destination (hit_top). Tables: migration 0005.
 
-Inserted hits are counted a window at a time by `count_inserted()`, which the one writer that inserts hits
-(the ledger, app/store/ledger.py) calls in the transaction that inserts them: a row trigger ran 14 statements
+Inserted hits are counted a window at a time by the `COUNT_STAGED` statements, which the one writer that inserts
+hits (the ledger, app/store/ledger.py) runs in the transaction that inserts them: a row trigger ran 14 statements
 per hit and cost more than the insert itself (v1). Triggers keep the roll-ups exact for every other change,
 whoever makes it (re-enrichment, exceptions applied later, the browse-column backfill, retention deleting old
 hits), so no writer of those has to remember them. They are created here, not in the migration, because their
@@ -12,9 +12,6 @@ or after someone dropped one) rebuilds the roll-ups from the hits in the same tr
 start out of step.
 """
 from __future__ import annotations
-
-import string
-from collections import Counter
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
@@ -80,54 +77,31 @@ def ensure_rollups(db) -> bool:
     return True
 
 
-# SQLite's NOCASE folds the 26 ASCII capitals and nothing else; hit_top.value compares with it.
-_NOCASE = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
-# What count_inserted reads of each hit, in this order.
+# What the roll-ups read of each hit.
 COUNTED = ("event_time_ms", "rule_id", "suppressed", *TOP_DIMENSIONS.values())
 
 
-def _nocase(value):
-    """The value as NOCASE compares it (lower() is the same on ASCII text, and far quicker than translate)."""
-    if not isinstance(value, str):
-        return value
-    return value.lower() if value.isascii() else value.translate(_NOCASE)
+def _count_staged() -> tuple[str, ...]:
+    """Statements that count the hits staged for insertion (temp.hit_staging_v1, app/store/ledger.py) into the
+    roll-ups, run in the transaction that inserts exactly those hits: one UPSERT a roll-up table, each adding up
+    its groups in SQL (the buckets as the triggers compute them). A value new to hit_top is spelled as the first
+    staged hit that has it: with one min() in an aggregate, SQLite takes the bare columns from that row."""
+    statements = []
+    for table, (key, size) in COUNTERS.items():
+        columns = ["rule_id", "suppressed"] if key is None else [key, "rule_id", "suppressed"]
+        values = ["rule_id", "suppressed"] if key is None else \
+            [f"event_time_ms - event_time_ms % {size}", "rule_id", "suppressed"]
+        groups = ", ".join(values)
+        statements.append(f"INSERT INTO {table} ({', '.join(columns)}, n) SELECT {groups}, COUNT(*) "
+                          f"FROM temp.hit_staging_v1 WHERE 1 GROUP BY {groups} "
+                          f"ON CONFLICT ({', '.join(columns)}) DO UPDATE SET n = n + excluded.n")
+    tops = " UNION ALL ".join(
+        f"SELECT '{dim}' AS dim, value, n FROM (SELECT {column} AS value, COUNT(*) AS n, MIN(rowid) "
+        f"FROM temp.hit_staging_v1 WHERE suppressed = 0 AND {column} IS NOT NULL GROUP BY {column} COLLATE NOCASE)"
+        for dim, column in TOP_DIMENSIONS.items())
+    statements.append(f"INSERT INTO hit_top (dim, value, n) SELECT dim, value, n FROM ({tops}) WHERE 1 "
+                      f"ON CONFLICT (dim, value) DO UPDATE SET n = n + excluded.n")
+    return tuple(statements)
 
 
-def _bucket(time_ms: int, size: int) -> int:
-    """`time_ms - time_ms % size` as SQLite computes it (the triggers do): its % keeps the dividend's sign."""
-    remainder = time_ms % size
-    return time_ms - (remainder - size if time_ms < 0 and remainder else remainder)
-
-
-def count_inserted(conn, hits) -> None:
-    """Counts into the roll-ups the hits just inserted, given as tuples of their COUNTED values: the counts
-    are added up here and written with one UPSERT per changed roll-up row, where a row trigger ran 14 statements
-    per hit (v1) and reading the new hits back would read every one's overflow pages (suppressed, tool and
-    destination come after the JSON columns). Call it in the transaction that inserted them, with exactly the
-    hits that were inserted (not those skipped as already stored)."""
-    if not hits:
-        return
-    times, rules, flags, *columns = zip(*hits)
-    hourly = Counter(zip([t - t % HOUR_MS if t >= 0 else _bucket(t, HOUR_MS) for t in times], rules, flags))
-    daily, totals = Counter(), Counter()
-    for (hour, rule_id, suppressed), n in hourly.items():   # as ensure_rollups derives them from hit_hourly
-        daily[(_bucket(hour, DAY_MS), rule_id, suppressed)] += n
-        totals[(rule_id, suppressed)] += n
-    for table, counts in (("hit_hourly", hourly), ("hit_daily", daily), ("hit_totals", totals)):
-        key = COUNTERS[table][0]
-        names = ", ".join(["rule_id", "suppressed"] if key is None else [key, "rule_id", "suppressed"])
-        conn.executemany(f"INSERT INTO {table} ({names}, n) VALUES ({', '.join('?' * (len(next(iter(counts))) + 1))}) "
-                         f"ON CONFLICT ({names}) DO UPDATE SET n = n + excluded.n",
-                         [(*group, n) for group, n in counts.items()])
-    top: dict[tuple, list] = {}
-    for dim, values in zip(TOP_DIMENSIONS, columns):
-        for value, suppressed in zip(values, flags):
-            if suppressed == 0 and value is not None:
-                folded = (dim, _nocase(value))
-                entry = top.get(folded)
-                if entry is None:   # a value new to hit_top is spelled as the first hit that has it
-                    top[folded] = [dim, value, 1]
-                else:
-                    entry[2] += 1
-    conn.executemany("INSERT INTO hit_top (dim, value, n) VALUES (?, ?, ?) "
-                     "ON CONFLICT (dim, value) DO UPDATE SET n = n + excluded.n", list(top.values()))
+COUNT_STAGED = _count_staged()

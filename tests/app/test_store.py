@@ -4,7 +4,7 @@ import sqlite3
 import pytest
 
 from app.pipeline.hit import MalformedRowError, hits_from_rows
-from app.store.db import MIGRATIONS, Database
+from app.store.db import MIGRATIONS, Database, StoreFullError
 
 
 def row(t, cmd="rclone.exe copy a b", **kw):
@@ -158,3 +158,121 @@ def test_a_transaction_reads_its_own_writes_and_other_threads_read_while_it_runs
     assert seen == {"inside": 5, "other thread, before the commit": 0}
     assert db.query("SELECT checkpoint_ms FROM rule_state")[0][0] == 5
     db.close()
+
+
+# -- a transaction finished on the store's committing thread --------------------------------------------
+def _checkpoints(db) -> dict:
+    return {r["rule_id"]: r["checkpoint_ms"] for r in db.query("SELECT rule_id, checkpoint_ms FROM rule_state")}
+
+
+def _set(conn, rule_id, value):
+    conn.execute("INSERT INTO rule_state (rule_id, checkpoint_ms, updated_ms) VALUES (?, ?, 0) "
+                 "ON CONFLICT(rule_id) DO UPDATE SET checkpoint_ms = excluded.checkpoint_ms", (rule_id, value))
+
+
+def test_a_split_transaction_returns_before_its_commit_and_the_next_write_follows_it(tmp_path):
+    """transaction_then(): the caller's step runs in its thread, the rest and the COMMIT on another, after the
+    caller has gone on; until then nobody sees either step, and the next write of any thread comes after it."""
+    import threading
+    db = Database(tmp_path / "store.db")
+    go_on, threads = threading.Event(), {}
+
+    def finish(conn, staged):
+        threads["finish"] = threading.get_ident()
+        assert go_on.wait(30), "the caller must get control back before the commit"
+        _set(conn, "finished", staged)
+        return "done"
+
+    future = db.transaction_then(lambda conn: _set(conn, "staged", 7) or 7, finish)
+    assert not future.done()
+    assert _checkpoints(db) == {}   # neither step is visible before the COMMIT
+    later = {}
+
+    def next_write():
+        with db.transaction() as conn:
+            later["saw"] = {r[0] for r in conn.execute("SELECT rule_id FROM rule_state")}
+            _set(conn, "later", 1)
+
+    writer = threading.Thread(target=next_write)
+    writer.start()
+    go_on.set()
+    assert future.result(timeout=30) == "done"
+    writer.join(30)
+    assert threads["finish"] != threading.get_ident()
+    assert later["saw"] == {"staged", "finished"}   # the other thread's write waited for the whole transaction
+    assert _checkpoints(db) == {"staged": 7, "finished": 7, "later": 1}
+    db.close()
+
+
+@pytest.mark.parametrize("failing", ["stage", "finish"])
+def test_a_split_transaction_that_fails_in_either_step_leaves_nothing(tmp_path, failing):
+    db = Database(tmp_path / "store.db")
+
+    def step(conn, *staged):
+        _set(conn, f"from {len(staged) and 'finish' or 'stage'}", 1)
+        if (failing == "finish") == bool(staged):
+            conn.execute("INSERT INTO windows (rule_id) VALUES (NULL)")   # NOT NULL
+        return 1
+
+    with pytest.raises(sqlite3.IntegrityError):
+        db.transaction_then(step, step).result(timeout=30)
+    assert _checkpoints(db) == {}
+    with db.transaction() as conn:   # the lock was given back
+        _set(conn, "after", 2)
+    assert _checkpoints(db) == {"after": 2}
+    db.close()
+
+
+def test_a_full_store_in_the_committing_step_is_reported_as_full(tmp_path):
+    db = Database(tmp_path / "store.db")
+    with db.transaction() as conn:
+        conn.execute(f"PRAGMA max_page_count = {conn.execute('PRAGMA page_count').fetchone()[0]}")
+
+    with pytest.raises(StoreFullError, match="store is full"):
+        db.transaction_then(lambda conn: _set(conn, "small", 1),
+                            lambda conn, staged: _set(conn, "x" * 200_000, 2)).result(timeout=30)
+    assert _checkpoints(db) == {}
+    db.close()
+
+
+def test_a_transaction_inside_another_in_the_same_thread_is_refused_at_once(tmp_path):
+    db = Database(tmp_path / "store.db")
+    with db.transaction():
+        with pytest.raises(RuntimeError, match="inside another"):
+            with db.transaction():
+                pass
+    db.close()
+
+
+def test_closing_the_store_waits_for_a_commit_under_way(tmp_path):
+    import threading
+    db = Database(tmp_path / "store.db")
+    go_on = threading.Event()
+    future = db.transaction_then(lambda conn: _set(conn, "staged", 3),
+                                 lambda conn, staged: go_on.wait(30) and _set(conn, "finished", 4))
+    closing = threading.Thread(target=db.close)
+    closing.start()
+    go_on.set()
+    closing.join(30)
+    assert future.done() and future.exception() is None
+    reopened = Database(tmp_path / "store.db")
+    assert _checkpoints(reopened) == {"staged": 3, "finished": 4}
+    reopened.close()
+
+
+def test_completing_a_window_marks_the_next_running_in_the_same_commit(store):
+    first, second = store.ledger.plan("r", "hunt", [(0, 10), (10, 20)], 1)
+    store.ledger.mark_running(first.id, 2)
+    hits = [h.as_row() for h in hits_from_rows("r", [row(1), row(2)])]
+    assert store.ledger.complete_later(first.id, hits, rows=2, restarts=0, truncated=False, now_ms=3,
+                                       next_running=second.id).result(timeout=30) == 2
+    assert (store.ledger.get(first.id).status, store.ledger.get(second.id).status) == ("done", "running")
+    assert store.ledger.get(second.id).attempts == 1
+    # A commit that fails leaves both as they were: this window running (to be split), the next one owed.
+    third, fourth = store.ledger.plan("r", "hunt", [(20, 30), (30, 40)], 4)
+    store.ledger.mark_running(third.id, 5)
+    with pytest.raises(sqlite3.IntegrityError):
+        store.ledger.complete_later(third.id, [{"identity": None}], rows=1, restarts=0, truncated=False, now_ms=6,
+                                    next_running=fourth.id).result(timeout=30)
+    assert (store.ledger.get(third.id).status, store.ledger.get(fourth.id).status) == ("running", "pending")
+    assert store.hits.counts()["hits"] == 2
