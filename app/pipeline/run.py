@@ -60,6 +60,32 @@ class RunAborted(Exception):
     """Stops a run: the console refuses us (auth) or is down; the remaining windows stay in the ledger."""
 
 
+class _NextSearch:
+    """The next window's Ariel search, submitted as soon as this window's rows begin (ArielSearch.start): the
+    console searches while the app works on this window. It is abandoned (canceled and deleted) when the run
+    ends without reading it; a window that goes another way (split) keeps it for the window it was made for."""
+
+    def __init__(self):
+        self.window_id: int | None = None
+        self.search = None
+
+    def start(self, window_id: int, search, aql: str) -> None:
+        self.abandon()
+        search.start(aql)
+        self.window_id, self.search = window_id, search
+
+    def take(self, window_id: int):
+        if self.search is None or window_id != self.window_id:
+            return None
+        search, self.window_id, self.search = self.search, None, None
+        return search
+
+    def abandon(self) -> None:
+        if self.search is not None:
+            self.search.abandon()
+            self.window_id, self.search = None, None
+
+
 class _Commits:
     """The one window (or part) of a run whose hits the store is committing on its own thread while the run
     searches and processes the next (Ledger.complete_later). Its outcome is taken before the next one is handed
@@ -136,12 +162,16 @@ class RuleRunner:
         ledger = self.store.ledger
         summary = RunSummary(rule.id, kind)
         run_id = ledger.start_run(rule.id, kind, self.clock())
-        commits = _Commits(ledger, summary, self.clock)
+        commits, following = _Commits(ledger, summary, self.clock), _NextSearch()
         try:
             fields = self.fields_for(rule)
             queue = ledger.open_windows(rule.id, kind)[: rule.schedule.catch_up_windows or self.max_windows_per_run]
-            while queue:
-                queue = self._search_window(rule, fields, queue.pop(0), summary, commits, queue) + queue
+            try:
+                while queue:
+                    queue = self._search_window(rule, fields, queue.pop(0), summary, commits, queue,
+                                                following) + queue
+            finally:
+                following.abandon()
             commits.settle()
         except RunAborted as exc:
             summary.errors.append(str(exc))
@@ -161,7 +191,7 @@ class RuleRunner:
         return summary
 
     def _search_window(self, rule: Rule, fields, window: LedgerWindow, summary: RunSummary, commits: _Commits,
-                       queue: list[LedgerWindow]) -> list[LedgerWindow]:
+                       queue: list[LedgerWindow], following: _NextSearch) -> list[LedgerWindow]:
         """Searches one window; returns the halves to search next when it is split.
 
         Rows stream from the console page by page and become hits in parts of about `part_bytes`, each
@@ -170,8 +200,9 @@ class RuleRunner:
         total, before any processing), and so is a window a previous process left `running`: that process
         died while holding it (killed for memory, perhaps), and searching it whole again could repeat that.
 
-        The window's last hits are committed on the store's own thread while the next window is searched
-        (`commits`); that commit also marks the next window running, so the next one starts without waiting."""
+        The next window's search is submitted once this window's rows begin (`following`), and this window's
+        last hits are committed on the store's own thread while the next window is searched (`commits`); that
+        commit also marks the next window running, so the next one starts without waiting."""
         ledger = self.store.ledger
         limit = rule.schedule.result_limit
         span = Window(window.start_ms, window.end_ms)
@@ -185,7 +216,7 @@ class RuleRunner:
         else:
             ledger.mark_running(window.id, self.clock())
         aql = render(rule, fields, span, exclusions=self.exclusions_for(rule), limit=limit)
-        search = self.search_factory()
+        search = following.take(window.id) or self.search_factory()   # a different AQL is searched anew
         context = WindowContext(span, fields, self.search_factory, self.clock)
         builder, restarts = HitBuilder(rule.id), 0
         part, part_size, stored = [], 0, 0
@@ -206,6 +237,7 @@ class RuleRunner:
                         summary.windows_split += 1
                         return ledger.split(window, [(h.start_ms, h.end_ms) for h in WindowPlanner.split(span)],
                                             total, self.clock())
+                    self._search_ahead(rule, fields, queue, following)
                 part.append(builder.hit(row))
                 part_size += _row_size(row)
                 if part_size >= self.part_bytes:
@@ -258,6 +290,19 @@ class RuleRunner:
                                                 earlier_new=earlier_new[0], next_running=following),
                           window.id, done, following)
         return []
+
+    def _search_ahead(self, rule: Rule, fields, queue: list[LedgerWindow], following: _NextSearch) -> None:
+        """Submits the next window's search now, unless it has one or will be split without one (a window left
+        running by a process that died)."""
+        if not queue or queue[0].status == "running" or following.search is not None:
+            return
+        search = self.search_factory()
+        if not hasattr(search, "start"):
+            return
+        window = queue[0]
+        following.start(window.id, search, render(rule, fields, Window(window.start_ms, window.end_ms),
+                                                  exclusions=self.exclusions_for(rule),
+                                                  limit=rule.schedule.result_limit))
 
     def _process(self, rule: Rule, hits: list[Hit], context: WindowContext) -> None:
         for process in self.processors:

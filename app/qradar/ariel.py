@@ -38,12 +38,16 @@ first one: **rows yielded before a restart may be yielded again**, so callers
 de-duplicate (the pipeline keys hits on their content). ``restarts`` counts
 them for the latest :meth:`rows` call and ``on_restart(aql, restarts, error)`` is
 called on each. An ``ArielSearch`` is cheap: use one per run, not one per thread.
+
+:meth:`start` submits a query ahead, so that the console searches while the caller is busy with the rows of
+another search: the next :meth:`rows` of that query takes it over (steps 2-4 as above, its errors raised there),
+and :meth:`abandon` cancels and deletes it if it is not read.
 """
 import math
 import re
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from .errors import (MalformedResponseError, NotFoundError, QRadarError, ResultsNotReadyError, SearchCanceledError,
                      SearchFailedError, SearchNotFoundError, SearchTimeoutError)
@@ -53,6 +57,7 @@ TERMINAL = ("COMPLETED", "ERROR", "CANCELED", "CANCELLED")
 _CONTENT_RANGE = re.compile(r"items\s+(?:\d+-\d+|\*)/(\d+)")
 # The first page is small because nothing is known yet about the size of a row.
 FIRST_PAGE_ROWS = 20
+_UNWAITED = object()   # a search submitted by this call of rows(), not yet waited for
 
 
 class SearchInterrupted(Exception):
@@ -147,6 +152,7 @@ class ArielSearch:
         self.prefetch = prefetch
         self._clock = clock
         self._sleep = sleep
+        self._started = None   # (aql, Future of (search, error of its wait)) from start()
 
     def rows(self, aql):
         """Yields every result row of ``aql`` as a dict (column name -> value)."""
@@ -173,12 +179,71 @@ class ArielSearch:
                                         expected=(200, 201), idempotent=True).data
         return _messages(body.get("error_messages"))
 
+    def start(self, aql):
+        """Submits ``aql`` now and waits for it in a background thread, so that the console searches while the
+        caller works on something else. The next :meth:`rows` of the same ``aql`` takes the search over (an
+        error of the submission or of the wait is raised there, as if it had happened then); :meth:`abandon`
+        cancels and deletes it when it will not be read."""
+        self.abandon()
+        started: Future = Future()
+
+        def submit_and_wait():
+            try:
+                search = self._submit(aql)
+            except BaseException as error:
+                started.set_exception(error)
+                return
+            try:
+                self._wait(search)
+            except Exception as error:   # raised by rows(), where the search is cleaned up as usual
+                started.set_result((search, error))
+                return
+            started.set_result((search, None))
+
+        self._started = (aql, started)
+        threading.Thread(target=submit_and_wait, name="ariel-ahead", daemon=True).start()
+
+    def abandon(self):
+        """Cancels and deletes a search :meth:`start` submitted that :meth:`rows` did not take over, once its
+        submission has an answer (in whichever thread has it then). Never raises; returns a Future that is done
+        when the search is cleaned up (None when there was none)."""
+        if self._started is None:
+            return None
+        _, started = self._started
+        self._started = None
+        cleaned: Future = Future()
+
+        def clean_up(done: Future):
+            try:
+                if done.exception() is None:
+                    search, error = done.result()
+                    search.gone = isinstance(error, SearchNotFoundError)
+                    self._discard(search)
+            finally:
+                cleaned.set_result(None)
+        started.add_done_callback(clean_up)
+        return cleaned
+
+    def _take_started(self, aql):
+        """(search, error of its wait) of a search start() submitted for ``aql``; None when there is none."""
+        if self._started is None:
+            return None
+        if self._started[0] != aql:
+            self.abandon()
+            return None
+        _, started = self._started
+        self._started = None
+        return started.result()   # the submission's error, if it failed, is raised here
+
     # -- one submission ----------------------------------------------------
     def _run_once(self, aql):
         self.total = None
-        search = self._submit(aql)
+        search, error = self._take_started(aql) or (self._submit(aql), _UNWAITED)
         try:
-            self._wait(search)
+            if error is _UNWAITED:
+                self._wait(search)
+            elif error is not None:
+                raise error
             yield from self._pages(search)
         except SearchNotFoundError:
             search.gone = True

@@ -172,6 +172,50 @@ def test_prefetched_pages_are_the_same_pages_and_none_outlives_the_delete(consol
     assert deleted == len(log) - 1 and log[deleted - 1]["route"] == "/api/ariel/searches/{id}/results"
 
 
+def test_a_search_started_ahead_is_read_by_rows_not_searched_twice(console, tmp_path):
+    """The pipeline submits the next window's search while it works on this one (start): rows() of that query
+    reads it, and it is deleted after its last page like any other."""
+    ariel = ariel_for(client_for(console, tmp_path), page_size=3, prefetch=True)
+    ariel.start(AQL)
+    assert ips(ariel.rows(AQL)) == ALL_IPS
+    assert len(calls(console, "POST /api/ariel/searches")) == 1
+    assert [(c["method"], c["status"]) for c in calls(console)][-1] == ("DELETE", 202)
+    # Another query than the one started: that one is searched, and its rows are the ones returned.
+    ariel.start(AQL)
+    other = AQL.replace("destinationport = 443", "sourceip = '10.0.0.3'")
+    assert ips(ariel.rows(other)) == ["10.0.0.3"]
+    posted = [c["query"]["query_expression"] for c in calls(console, "POST /api/ariel/searches")]
+    assert sorted(posted[1:]) == sorted([AQL, other])   # the started one's POST may come second: its own thread
+
+
+def test_a_search_started_ahead_and_not_read_is_canceled_and_deleted(console, tmp_path):
+    ariel = ariel_for(client_for(console, tmp_path), page_size=3, prefetch=True)
+    assert ariel.abandon() is None   # nothing started: nothing to do
+    ariel.start(AQL)
+    ariel.abandon().result(timeout=30)
+    log = [c for c in calls(console) if c["route"].startswith("/api/ariel/searches")]
+    assert log[0]["method"] == "POST" and log[-1]["method"] == "DELETE" and log[-1]["status"] == 202
+    assert not [c for c in log if c["route"].endswith("/results")]
+    assert console.api("GET", "/api/ariel/searches").json() == []
+
+
+@pytest.mark.parametrize("fault, error", [
+    ({"route": "POST /api/ariel/searches", "count": -1, "status": 503}, ConsoleUnavailableError),
+    ({"kind": "search_error", "count": 1}, SearchFailedError)])
+def test_an_error_of_a_search_started_ahead_is_raised_by_rows(console, tmp_path, fault, error):
+    """What went wrong while the search was submitted or waited for in the background is raised where its rows
+    are read, as if it had happened then, and whatever was created on the console is deleted."""
+    console.admin("POST", "/sim/faults", json=fault)
+    try:
+        ariel = ariel_for(client_for(console, tmp_path, retries=1), page_size=3, prefetch=True)
+        ariel.start(AQL)
+        with pytest.raises(error):
+            list(ariel.rows(AQL))
+    finally:
+        console.admin("DELETE", "/sim/faults")
+    assert console.api("GET", "/api/ariel/searches").json() == []
+
+
 def test_burst_of_503_is_ridden_out(console, tmp_path):
     console.admin("POST", "/sim/faults", json={"route": "GET /api/ariel/searches/{id}", "count": 3,
                                               "status": 503, "code": 1010})

@@ -63,3 +63,36 @@ def test_a_window_reaching_its_limit_is_split_until_every_row_is_stored_once(liv
     assert identities(runtime) == expected
     assert sum(w["new_hits"] for w in done) == len(expected) == runtime.store.hits.counts()["rules"][rule_id]["hits"] \
         + runtime.store.hits.counts()["rules"][rule_id]["suppressed"]
+
+
+def test_the_console_searches_the_next_window_while_the_app_processes_this_one(live_sim, make_runtime, reference):
+    """A run submits the next window's search as soon as this window's rows begin, so the console's search time
+    and the app's work overlap; every search is read once, and none is left on the console when the run ends."""
+    from app.detection.aql import render
+    rule_id = "t1048-002-seed"
+    runtime = make_runtime(live_sim)
+    runtime.rules = with_window(runtime.rules, 360)
+    rule = runtime.rules[rule_id]
+
+    def aql(window):
+        return render(rule, runtime.fields_for(rule), window, exclusions=runtime.runner.exclusions_for(rule),
+                      limit=rule.schedule.result_limit)
+
+    seen = []
+
+    def note_searches(rule, hits, context):   # a processor: runs in the pipeline before the hits are stored
+        seen.append((context.window, {c["query"]["query_expression"]
+                                      for c in live_sim.admin("GET", "/sim/requests")
+                                      if f"{c['method']} {c['route']}" == "POST /api/ariel/searches"}))
+
+    runtime.runner.processors.append(note_searches)
+    live_sim.admin("DELETE", "/sim/requests")   # the reference hunt posted these queries too
+    summary = runtime.hunt(rule_id, reference["start"], reference["end"])
+    assert summary.status == "ok" and summary.windows_done == len(seen) > 3
+    nonempty = [i for i, (window, _) in enumerate(seen[:-1]) if any(  # a window with rows starts the next search
+        window.start_ms <= h["event_time_ms"] < window.end_ms for h in reference["hits"] if h["rule_id"] == rule_id)]
+    assert nonempty
+    for i in nonempty:
+        assert aql(seen[i + 1][0]) in seen[i][1], f"window {i + 1}'s search was not submitted during window {i}"
+    assert identities(runtime) == {h["identity"] for h in reference["hits"] if h["rule_id"] == rule_id}
+    assert live_sim.api("GET", "/api/ariel/searches").json() == []
