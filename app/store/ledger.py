@@ -36,11 +36,11 @@ INSERTED_COLUMNS = HIT_COLUMNS + FACET_COLUMNS + ("window_id", "created_ms")
 # another order than INSERTED_COLUMNS: what the roll-ups group by first, so that reading it does not follow
 # each row's overflow pages (the JSON columns) to reach them.
 _STAGING_COLUMNS = (*COUNTED, *(c for c in INSERTED_COLUMNS if c not in COUNTED))
-_CREATE_STAGING = f"CREATE TEMP TABLE IF NOT EXISTS hit_staging_v1 ({', '.join(_STAGING_COLUMNS)})"
-_STAGE = (f"INSERT INTO temp.hit_staging_v1 ({', '.join(INSERTED_COLUMNS)}) "
+_CREATE_STAGING = f"CREATE TEMP TABLE IF NOT EXISTS hit_staging ({', '.join(_STAGING_COLUMNS)})"
+_STAGE = (f"INSERT INTO temp.hit_staging ({', '.join(INSERTED_COLUMNS)}) "
           f"VALUES ({', '.join('?' * len(INSERTED_COLUMNS))})")
 _INSERT_STAGED = (f"INSERT INTO main.hits ({', '.join(INSERTED_COLUMNS)}) "
-                  f"SELECT {', '.join(INSERTED_COLUMNS)} FROM temp.hit_staging_v1 ORDER BY rowid")
+                  f"SELECT {', '.join(INSERTED_COLUMNS)} FROM temp.hit_staging ORDER BY rowid")
 
 
 @dataclass(frozen=True)
@@ -186,7 +186,7 @@ class Ledger:
         temporary table of this connection (no index, so this costs a fraction of inserting into hits);
         returns how many rows it staged."""
         conn.execute(_CREATE_STAGING)
-        conn.execute("DELETE FROM temp.hit_staging_v1")   # a rolled-back transaction leaves none; be sure
+        conn.execute("DELETE FROM temp.hit_staging")   # left empty by every commit and rollback; be sure
         rows, seen = [], set()
         for h in hits:
             row = tuple(h.get(c) for c in HIT_COLUMNS) + facet_values(facets_of_row(h)) + (window_id, now_ms)
@@ -204,13 +204,13 @@ class Ledger:
         other constraint failure aborts the transaction (the window stays owed). Returns how many were new."""
         if not staged:
             return 0
-        conn.execute("DELETE FROM temp.hit_staging_v1 WHERE EXISTS "
-                     "(SELECT 1 FROM main.hits WHERE hits.identity = hit_staging_v1.identity)")
+        conn.execute("DELETE FROM temp.hit_staging WHERE EXISTS "
+                     "(SELECT 1 FROM main.hits WHERE hits.identity = hit_staging.identity)")
         new = conn.execute(_INSERT_STAGED).rowcount
         if new:
             for statement in COUNT_STAGED:   # the overview's roll-ups
                 conn.execute(statement)
-        conn.execute("DELETE FROM temp.hit_staging_v1")
+        conn.execute("DELETE FROM temp.hit_staging")
         return new
 
     def windows(self, rule_id: str | None = None, *, statuses: Iterable[str] | None = None,

@@ -82,7 +82,7 @@ COUNTED = ("event_time_ms", "rule_id", "suppressed", *TOP_DIMENSIONS.values())
 
 
 def _count_staged() -> tuple[str, ...]:
-    """Statements that count the hits staged for insertion (temp.hit_staging_v1, app/store/ledger.py) into the
+    """Statements that count the hits staged for insertion (temp.hit_staging, app/store/ledger.py) into the
     roll-ups, run in the transaction that inserts exactly those hits: one UPSERT a roll-up table, each adding up
     its groups in SQL (the buckets as the triggers compute them). A value new to hit_top is spelled as the first
     staged hit that has it: with one min() in an aggregate, SQLite takes the bare columns from that row."""
@@ -93,11 +93,11 @@ def _count_staged() -> tuple[str, ...]:
             [f"event_time_ms - event_time_ms % {size}", "rule_id", "suppressed"]
         groups = ", ".join(values)
         statements.append(f"INSERT INTO {table} ({', '.join(columns)}, n) SELECT {groups}, COUNT(*) "
-                          f"FROM temp.hit_staging_v1 WHERE 1 GROUP BY {groups} "
+                          f"FROM temp.hit_staging WHERE 1 GROUP BY {groups} "
                           f"ON CONFLICT ({', '.join(columns)}) DO UPDATE SET n = n + excluded.n")
     tops = " UNION ALL ".join(
         f"SELECT '{dim}' AS dim, value, n FROM (SELECT {column} AS value, COUNT(*) AS n, MIN(rowid) "
-        f"FROM temp.hit_staging_v1 WHERE suppressed = 0 AND {column} IS NOT NULL GROUP BY {column} COLLATE NOCASE)"
+        f"FROM temp.hit_staging WHERE suppressed = 0 AND {column} IS NOT NULL GROUP BY {column} COLLATE NOCASE)"
         for dim, column in TOP_DIMENSIONS.items())
     statements.append(f"INSERT INTO hit_top (dim, value, n) SELECT dim, value, n FROM ({tops}) WHERE 1 "
                       f"ON CONFLICT (dim, value) DO UPDATE SET n = n + excluded.n")
