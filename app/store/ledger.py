@@ -186,7 +186,6 @@ class Ledger:
         temporary table of this connection (no index, so this costs a fraction of inserting into hits);
         returns how many rows it staged."""
         conn.execute(_CREATE_STAGING)
-        conn.execute("DELETE FROM temp.hit_staging")   # left empty by every commit and rollback; be sure
         rows, seen = [], set()
         for h in hits:
             row = tuple(h.get(c) for c in HIT_COLUMNS) + facet_values(facets_of_row(h)) + (window_id, now_ms)
