@@ -176,6 +176,8 @@ class SyslogSender:
     def close(self) -> None:
         if self._sock is not None:
             try:
+                if self._sock.type == socket.SOCK_STREAM:
+                    _drain(self._sock)
                 self._sock.close()
             finally:
                 self._sock = None
@@ -256,6 +258,25 @@ def _still_open(sock: socket.socket) -> bool:
             sock.settimeout(timeout)
     except (OSError, ValueError):
         return False
+
+
+def _drain(sock: socket.socket) -> None:
+    """Reads what the peer sent and nobody read (over TLS 1.3 the session tickets that follow the handshake)
+    before the socket is closed: closing a TCP socket with unread bytes sends a reset instead of an orderly end,
+    and a collector that has not yet read our last events loses them with it (seen: 4 runs in 40 of
+    tests/app/test_syslog.py lost the second of two events). Never raises; never waits."""
+    try:
+        timeout = sock.gettimeout()
+        sock.setblocking(False)
+        try:
+            while sock.recv(65536):
+                pass
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
+            pass
+        finally:
+            sock.settimeout(timeout)
+    except (OSError, ValueError):
+        pass
 
 
 def _describe(error: BaseException) -> str:
